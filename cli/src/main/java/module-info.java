@@ -1,0 +1,5 @@
+/** The qlora4j command line. */
+module dev.qlora4j.cli {
+    requires dev.qlora4j.autograd;
+    requires jdk.incubator.vector;
+}

@@ -1,0 +1,69 @@
+package dev.qlora4j.cuda;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * Answers "can this process use CUDA, and if not, why?" without ever crashing: the library may be
+ * missing, the driver absent or too old, or no device present. The answer is computed once.
+ */
+public final class CudaProbe {
+    /**
+     * @param usable         a device can be used
+     * @param detail         what was found, or why CUDA is not usable
+     * @param runtimeVersion e.g. 13000 for CUDA 13.0; 0 when the runtime did not load
+     * @param deviceCount    devices the runtime reports
+     */
+    public record Result(boolean usable, String detail, int runtimeVersion, int deviceCount) {
+        public String runtimeVersionText() {
+            return runtimeVersion / 1000 + "." + (runtimeVersion % 1000) / 10;
+        }
+    }
+
+    private static volatile Result cached;
+
+    private CudaProbe() {
+    }
+
+    public static Result run() {
+        Result r = cached;
+        if (r == null) {
+            r = probe();
+            cached = r;
+        }
+        return r;
+    }
+
+    private static Result probe() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = cuda_runtime_h.intOut(arena);
+            int rc = cuda_runtime_h.cudaRuntimeGetVersion(out);
+            if (rc != 0) {
+                return new Result(false, "cudaRuntimeGetVersion failed: " + errorText(rc), 0, 0);
+            }
+            int runtime = out.get(ValueLayout.JAVA_INT, 0);
+            rc = cuda_runtime_h.cudaGetDeviceCount(out);
+            if (rc != 0) {
+                return new Result(false, "CUDA runtime " + runtime / 1000 + "." + (runtime % 1000) / 10
+                        + " loaded, but cudaGetDeviceCount failed: " + errorText(rc), runtime, 0);
+            }
+            int count = out.get(ValueLayout.JAVA_INT, 0);
+            if (count == 0) {
+                return new Result(false, "CUDA runtime loaded, but no CUDA device is present", runtime, 0);
+            }
+            return new Result(true, count + " CUDA device(s)", runtime, count);
+        } catch (CudaUnavailableException e) {
+            return new Result(false, e.getMessage(), 0, 0);
+        } catch (ExceptionInInitializerError | NoClassDefFoundError e) {
+            Throwable cause = e.getCause() != null ? e.getCause() : e;
+            return new Result(false, cause.getMessage(), 0, 0);
+        }
+    }
+
+    /** "cudaErrorInsufficientDriver (35): CUDA driver version is insufficient for CUDA runtime version". */
+    public static String errorText(int code) {
+        return cuda_runtime_h.string(cuda_runtime_h.cudaGetErrorName(code)) + " (" + code + "): "
+                + cuda_runtime_h.string(cuda_runtime_h.cudaGetErrorString(code));
+    }
+}

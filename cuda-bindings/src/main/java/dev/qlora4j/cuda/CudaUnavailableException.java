@@ -1,0 +1,8 @@
+package dev.qlora4j.cuda;
+
+/** CUDA cannot be used: a library is missing, there is no driver, or there is no device. */
+public final class CudaUnavailableException extends IllegalStateException {
+    public CudaUnavailableException(String message) {
+        super(message);
+    }
+}

@@ -1,0 +1,379 @@
+package dev.qlora4j.engine;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+
+/**
+ * An n-dimensional array: shape, dtype, device, and a window (offset and element strides) onto a
+ * {@link Storage} that it shares with its views.
+ *
+ * <p>Ownership: a tensor holds one reference to its storage, which is freed when the tensor and all
+ * its views are closed. A tensor created while a {@link Scope} is open on this thread belongs to
+ * that scope. Using a closed tensor throws {@link IllegalStateException}. Not thread-safe for
+ * closing; kernels may read and write it from several threads.
+ */
+public final class Tensor implements AutoCloseable {
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
+    private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED;
+    private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED;
+
+    private final Storage storage;
+    private final DType dtype;
+    private final Shape shape;
+    private final long[] strides;
+    private final long offset;
+    private boolean closed;
+
+    private Tensor(Storage storage, DType dtype, Shape shape, long[] strides, long offset) {
+        this.storage = storage;
+        this.dtype = dtype;
+        this.shape = shape;
+        this.strides = strides;
+        this.offset = offset;
+        Scope.register(this);
+    }
+
+    // ---- creation ---------------------------------------------------------------------------
+
+    /** A new contiguous tensor whose contents are unspecified (pooled memory is not zeroed). */
+    public static Tensor empty(DType dtype, Shape shape, Device device) {
+        Storage s = Storage.allocate(device, shape.numel() * dtype.byteSize());
+        return new Tensor(s, dtype, shape, shape.contiguousStrides(), 0);
+    }
+
+    public static Tensor empty(DType dtype, int... dims) {
+        return empty(dtype, Shape.of(dims), Device.CPU);
+    }
+
+    public static Tensor zeros(DType dtype, Shape shape, Device device) {
+        Tensor t = empty(dtype, shape, device);
+        Backends.of(device).fill(t, 0f);
+        return t;
+    }
+
+    public static Tensor zeros(DType dtype, int... dims) {
+        return zeros(dtype, Shape.of(dims), Device.CPU);
+    }
+
+    /**
+     * A CPU tensor of {@code dtype} holding {@code values} in row-major order, each converted as
+     * {@link #setFloat} does.
+     */
+    public static Tensor of(DType dtype, float[] values, int... dims) {
+        Shape shape = Shape.of(dims);
+        if (shape.numel() != values.length) {
+            throw new IllegalArgumentException("Tensor.of: " + values.length + " values given for shape " + shape
+                    + ", expected " + shape.numel());
+        }
+        Tensor t = empty(dtype, shape, Device.CPU);
+        for (int i = 0; i < values.length; i++) {
+            t.setFlat(i, values[i]);
+        }
+        return t;
+    }
+
+    public static Tensor of(float[] values, int... dims) {
+        return of(DType.F32, values, dims);
+    }
+
+    /**
+     * A tensor over memory that another owner frees (a memory-mapped file): no copy, and closing
+     * the tensor does not free it.
+     */
+    public static Tensor wrap(MemorySegment segment, DType dtype, Shape shape, Device device) {
+        long need = shape.numel() * dtype.byteSize();
+        if (segment.byteSize() != need) {
+            throw new IllegalArgumentException("Tensor.wrap: " + segment.byteSize() + " bytes given for " + dtype
+                    + " " + shape + ", expected " + need);
+        }
+        return new Tensor(Storage.wrap(device, segment), dtype, shape, shape.contiguousStrides(), 0);
+    }
+
+    // ---- properties ---------------------------------------------------------------------------
+
+    public DType dtype() {
+        return dtype;
+    }
+
+    public Shape shape() {
+        return shape;
+    }
+
+    public int rank() {
+        return shape.rank();
+    }
+
+    public int dim(int axis) {
+        return shape.dim(axis);
+    }
+
+    public long numel() {
+        return shape.numel();
+    }
+
+    public Device device() {
+        return storage.device();
+    }
+
+    /** Element strides, one per dimension. */
+    public long[] strides() {
+        return strides.clone();
+    }
+
+    public long stride(int axis) {
+        return strides[shape.normalizeAxis(axis)];
+    }
+
+    /** Offset of element [0, ..., 0] from the start of the storage, in elements. */
+    public long offset() {
+        return offset;
+    }
+
+    /** Offset of element [0, ..., 0] in bytes, for kernels that address {@link #segment()}. */
+    public long byteOffset() {
+        return offset * dtype.byteSize();
+    }
+
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /** True when the elements are laid out in row-major order with no gaps. */
+    public boolean isContiguous() {
+        long expected = 1;
+        for (int i = shape.rank() - 1; i >= 0; i--) {
+            if (shape.dim(i) != 1 && strides[i] != expected) {
+                return false;
+            }
+            expected *= shape.dim(i);
+        }
+        return true;
+    }
+
+    /**
+     * The whole storage this tensor views; element [0,...,0] is at {@link #byteOffset()}.
+     *
+     * @throws IllegalStateException when the tensor is closed
+     */
+    public MemorySegment segment() {
+        checkOpen("segment");
+        return storage.segment();
+    }
+
+    /** A short description for messages: dtype, shape, device. */
+    public String describe() {
+        return dtype + shape.toString() + (device().equals(Device.CPU) ? "" : "@" + device());
+    }
+
+    @Override
+    public String toString() {
+        return "Tensor(" + describe() + (closed ? ", closed)" : ")");
+    }
+
+    // ---- element access (for tests, I/O and glue; kernels work on segments) --------------------
+
+    /** Element at the given index, converted to float. */
+    public float getFloat(int... index) {
+        return read(elementOffset("getFloat", index));
+    }
+
+    /** Sets the element, converting from float (rounding to nearest-even for 16-bit floats). */
+    public void setFloat(float value, int... index) {
+        write(elementOffset("setFloat", index), value);
+    }
+
+    /** The i-th element in row-major order, converted to float. */
+    public float getFlat(long i) {
+        return read(flatOffset("getFlat", i));
+    }
+
+    public void setFlat(long i, float value) {
+        write(flatOffset("setFlat", i), value);
+    }
+
+    /** All elements in row-major order, converted to float. */
+    public float[] toFloatArray() {
+        checkOpen("toFloatArray");
+        if (numel() > Integer.MAX_VALUE - 8) {
+            throw new IllegalStateException("toFloatArray: " + describe() + " has too many elements for a Java array");
+        }
+        float[] out = new float[(int) numel()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = read(flatOffset("toFloatArray", i));
+        }
+        return out;
+    }
+
+    private long elementOffset(String op, int[] index) {
+        checkOpen(op);
+        if (index.length != shape.rank()) {
+            throw new IllegalArgumentException(op + ": index " + Arrays.toString(index) + " has " + index.length
+                    + " coordinates, tensor " + describe() + " expects " + shape.rank());
+        }
+        long e = offset;
+        for (int d = 0; d < index.length; d++) {
+            if (index[d] < 0 || index[d] >= shape.dim(d)) {
+                throw new IndexOutOfBoundsException(op + ": index " + Arrays.toString(index) + " is outside " + describe());
+            }
+            e += index[d] * strides[d];
+        }
+        return e;
+    }
+
+    private long flatOffset(String op, long i) {
+        checkOpen(op);
+        if (i < 0 || i >= numel()) {
+            throw new IndexOutOfBoundsException(op + ": flat index " + i + " is outside " + describe());
+        }
+        long e = offset;
+        for (int d = shape.rank() - 1; d >= 0; d--) {
+            int n = shape.dim(d);
+            e += (i % n) * strides[d];
+            i /= n;
+        }
+        return e;
+    }
+
+    private float read(long element) {
+        MemorySegment s = storage.segment();
+        long b = element * dtype.byteSize();
+        return switch (dtype) {
+            case F32 -> s.get(F32, b);
+            case BF16 -> FloatBits.bf16ToFloat(s.get(I16, b));
+            case F16 -> FloatBits.f16ToFloat(s.get(I16, b));
+            case I8 -> s.get(ValueLayout.JAVA_BYTE, b);
+            case U8 -> Byte.toUnsignedInt(s.get(ValueLayout.JAVA_BYTE, b));
+            case I32 -> s.get(I32, b);
+        };
+    }
+
+    private void write(long element, float v) {
+        MemorySegment s = storage.segment();
+        long b = element * dtype.byteSize();
+        switch (dtype) {
+            case F32 -> s.set(F32, b, v);
+            case BF16 -> s.set(I16, b, FloatBits.floatToBf16(v));
+            case F16 -> s.set(I16, b, FloatBits.floatToF16(v));
+            case I8 -> s.set(ValueLayout.JAVA_BYTE, b, (byte) checkedInteger("I8", v, -128, 127));
+            case U8 -> s.set(ValueLayout.JAVA_BYTE, b, (byte) checkedInteger("U8", v, 0, 255));
+            case I32 -> s.set(I32, b, checkedInteger("I32", v, Integer.MIN_VALUE, Integer.MAX_VALUE));
+        }
+    }
+
+    private static int checkedInteger(String type, float v, long min, long max) {
+        if (v != Math.rint(v) || v < min || v > max) {
+            throw new IllegalArgumentException("setFloat: " + v + " is not an integer in [" + min + ", " + max
+                    + "], so it cannot be stored as " + type);
+        }
+        return (int) v;
+    }
+
+    // ---- views ----------------------------------------------------------------------------------
+
+    private Tensor view(Shape newShape, long[] newStrides, long newOffset) {
+        storage.retain();
+        return new Tensor(storage, dtype, newShape, newStrides, newOffset);
+    }
+
+    /**
+     * The same elements with another shape; one dimension may be -1 (inferred). A view sharing
+     * storage when this tensor is contiguous, otherwise a contiguous copy.
+     */
+    public Tensor reshape(int... dims) {
+        checkOpen("reshape");
+        int[] d = dims.clone();
+        int infer = -1;
+        long known = 1;
+        for (int i = 0; i < d.length; i++) {
+            if (d[i] == -1) {
+                if (infer >= 0) {
+                    throw new IllegalArgumentException("reshape " + describe() + " to " + Arrays.toString(dims)
+                            + ": at most one dimension may be -1");
+                }
+                infer = i;
+            } else {
+                known *= d[i];
+            }
+        }
+        if (infer >= 0 && known > 0 && numel() % known == 0) {
+            d[infer] = (int) (numel() / known);
+        }
+        Shape target;
+        try {
+            target = Shape.of(d);
+        } catch (IllegalArgumentException e) {
+            target = null;
+        }
+        if (target == null || target.numel() != numel()) {
+            throw new IllegalArgumentException("reshape " + describe() + " to " + Arrays.toString(dims)
+                    + ": the new shape must hold " + numel() + " elements");
+        }
+        if (isContiguous()) {
+            return view(target, target.contiguousStrides(), offset);
+        }
+        try (Tensor c = contiguous()) {
+            return c.reshape(dims);
+        }
+    }
+
+    /** A view with axes {@code a} and {@code b} swapped. */
+    public Tensor transpose(int a, int b) {
+        checkOpen("transpose");
+        int x = shape.normalizeAxis(a);
+        int y = shape.normalizeAxis(b);
+        int[] d = shape.dims();
+        long[] s = strides.clone();
+        int td = d[x];
+        d[x] = d[y];
+        d[y] = td;
+        long ts = s[x];
+        s[x] = s[y];
+        s[y] = ts;
+        return view(Shape.of(d), s, offset);
+    }
+
+    /** A view of indices {@code [start, end)} along {@code axis}. */
+    public Tensor slice(int axis, int start, int end) {
+        checkOpen("slice");
+        int x = shape.normalizeAxis(axis);
+        if (start < 0 || end < start || end > shape.dim(x)) {
+            throw new IllegalArgumentException("slice " + describe() + " along axis " + axis + " [" + start + ", "
+                    + end + "): expected 0 <= start <= end <= " + shape.dim(x));
+        }
+        int[] d = shape.dims();
+        d[x] = end - start;
+        return view(Shape.of(d), strides.clone(), offset + start * strides[x]);
+    }
+
+    /** A contiguous tensor with the same elements: a view when this one already is, else a copy. */
+    public Tensor contiguous() {
+        checkOpen("contiguous");
+        if (isContiguous()) {
+            return view(shape, strides.clone(), offset);
+        }
+        Tensor out = empty(dtype, shape, device());
+        Backends.of(device()).copy(this, out);
+        return out;
+    }
+
+    // ---- lifetime ---------------------------------------------------------------------------------
+
+    /**
+     * @throws IllegalStateException naming the operation when this tensor is closed
+     */
+    public void checkOpen(String op) {
+        if (closed) {
+            throw new IllegalStateException(op + ": tensor " + describe() + " is closed");
+        }
+    }
+
+    /** Releases this tensor's reference to its storage. Idempotent. */
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            storage.release();
+        }
+    }
+}

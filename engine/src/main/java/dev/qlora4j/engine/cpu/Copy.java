@@ -1,0 +1,195 @@
+package dev.qlora4j.engine.cpu;
+
+import dev.qlora4j.engine.DType;
+import dev.qlora4j.engine.FloatBits;
+import dev.qlora4j.engine.Tensor;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * Fill, strided copy and dtype conversion (casts). F32→BF16 rounds to nearest-even in vector
+ * registers; BF16→F32 is a shift; F16 uses the JDK's conversions, which the JIT vectorizes.
+ * {@link CastReference} is the independent scalar oracle for the rounding.
+ */
+final class Copy {
+    private static final VectorSpecies<Float> S = VectorWidth.FLOATS;
+    private static final VectorSpecies<Integer> I = VectorWidth.INTS;
+    private static final VectorSpecies<Short> H = VectorWidth.HALF_SHORTS;
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
+    private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED;
+
+    private Copy() {
+    }
+
+    static void fill(Tensor t, float value) {
+        if (!t.isContiguous()) {
+            for (long i = 0; i < t.numel(); i++) {
+                t.setFlat(i, value);
+            }
+            return;
+        }
+        MemorySegment s = t.segment().asSlice(t.byteOffset(), t.numel() * t.dtype().byteSize());
+        if (value == 0 && Float.floatToRawIntBits(value) == 0) {
+            s.fill((byte) 0);
+            return;
+        }
+        long n = t.numel();
+        switch (t.dtype()) {
+            case F32 -> {
+                for (long i = 0; i < n; i++) {
+                    s.set(FLOAT, i * 4, value);
+                }
+            }
+            default -> {
+                // Convert once through a one-element tensor write, then replicate the bytes.
+                t.setFlat(0, value);
+                int size = t.dtype().byteSize();
+                for (long i = 1; i < n; i++) {
+                    MemorySegment.copy(s, 0, s, i * size, size);
+                }
+            }
+        }
+    }
+
+    /** dst (contiguous) = src converted to dst's dtype. */
+    static void copy(ParallelPool pool, Tensor src, Tensor dst) {
+        long n = src.numel();
+        if (n == 0) {
+            return;
+        }
+        if (!src.isContiguous()) {
+            copyStrided(src, dst);
+            return;
+        }
+        MemorySegment from = src.segment();
+        MemorySegment to = dst.segment();
+        long fromBase = src.byteOffset();
+        long toBase = dst.byteOffset();
+        DType st = src.dtype();
+        DType dt = dst.dtype();
+        if (st == dt) {
+            MemorySegment.copy(from, fromBase, to, toBase, n * st.byteSize());
+            return;
+        }
+        int chunk = 1 << 14;
+        int tasks = (int) ((n + chunk - 1) / chunk);
+        pool.run(n < CpuBackend.PARALLEL_MIN_ELEMENTS ? 1 : tasks, t -> {
+            long lo = n < CpuBackend.PARALLEL_MIN_ELEMENTS ? 0 : (long) t * chunk;
+            long hi = n < CpuBackend.PARALLEL_MIN_ELEMENTS ? n : Math.min(n, lo + chunk);
+            convert(st, from, fromBase, dt, to, toBase, lo, hi);
+        });
+    }
+
+    /** Elements [lo, hi) of a contiguous run, converted from st to dt. */
+    private static void convert(DType st, MemorySegment from, long fromBase, DType dt, MemorySegment to, long toBase,
+                                long lo, long hi) {
+        int ss = st.byteSize();
+        int ds = dt.byteSize();
+        long i = lo;
+        if (st == DType.F32 && dt == DType.BF16) {
+            for (long bound = lo + S.loopBound(hi - lo); i < bound; i += S.length()) {
+                IntVector bits = FloatVector.fromMemorySegment(S, from, fromBase + i * 4, LE).reinterpretAsInts();
+                roundToBf16(bits).intoMemorySegment(to, toBase + i * 2, LE);
+            }
+        } else if (st == DType.BF16 && dt == DType.F32) {
+            for (long bound = lo + S.loopBound(hi - lo); i < bound; i += S.length()) {
+                Gemm.loadFloats(DType.BF16, from, fromBase + i * 2).intoMemorySegment(to, toBase + i * 4, LE);
+            }
+        } else if (st == DType.F32 && dt == DType.F16) {
+            for (; i < hi; i++) {
+                to.set(SHORT, toBase + i * 2, Float.floatToFloat16(from.get(FLOAT, fromBase + i * 4)));
+            }
+        } else if (st == DType.F16 && dt == DType.F32) {
+            for (; i < hi; i++) {
+                to.set(FLOAT, toBase + i * 4, Float.float16ToFloat(from.get(SHORT, fromBase + i * 2)));
+            }
+        }
+        for (; i < hi; i++) {
+            writeFloat(dt, to, toBase + i * ds, readFloat(st, from, fromBase + i * ss));
+        }
+    }
+
+    /**
+     * Round-to-nearest-even of f32 bit patterns to bf16: add 0x7FFF plus the lowest kept bit, keep
+     * the high half. NaN lanes keep their high half with the quiet bit set instead, so rounding never
+     * turns a NaN into infinity.
+     */
+    static ShortVector roundToBf16(IntVector bits) {
+        IntVector lsb = bits.lanewise(VectorOperators.LSHR, 16).and(1);
+        IntVector rounded = bits.add(lsb).add(0x7FFF).lanewise(VectorOperators.LSHR, 16);
+        VectorMask<Integer> nan = bits.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000);
+        IntVector quiet = bits.lanewise(VectorOperators.LSHR, 16).or(0x0040);
+        IntVector result = rounded.blend(quiet, nan);
+        return (ShortVector) result.convertShape(VectorOperators.I2S, H, 0);
+    }
+
+    private static void copyStrided(Tensor src, Tensor dst) {
+        // Views that are not contiguous (transposes, slices): element by element in row-major order.
+        int rank = src.rank();
+        int[] dims = src.shape().dims();
+        long[] strides = src.strides();
+        int[] idx = new int[rank];
+        MemorySegment from = src.segment();
+        MemorySegment to = dst.segment();
+        int ss = src.dtype().byteSize();
+        int ds = dst.dtype().byteSize();
+        long off = src.offset();
+        long n = src.numel();
+        for (long i = 0; i < n; i++) {
+            writeFloatOrBits(src.dtype(), from, off * ss, dst.dtype(), to, dst.byteOffset() + i * ds);
+            for (int d = rank - 1; d >= 0; d--) {
+                off += strides[d];
+                if (++idx[d] < dims[d]) {
+                    break;
+                }
+                off -= strides[d] * dims[d];
+                idx[d] = 0;
+            }
+        }
+    }
+
+    /** Copies one element: raw bytes when the dtypes agree (exact for integers), else via float. */
+    private static void writeFloatOrBits(DType st, MemorySegment from, long at, DType dt, MemorySegment to, long dstAt) {
+        if (st == dt) {
+            MemorySegment.copy(from, at, to, dstAt, st.byteSize());
+        } else {
+            writeFloat(dt, to, dstAt, readFloat(st, from, at));
+        }
+    }
+
+    private static float readFloat(DType t, MemorySegment s, long at) {
+        return switch (t) {
+            case F32 -> s.get(FLOAT, at);
+            case BF16 -> FloatBits.bf16ToFloat(s.get(SHORT, at));
+            case F16 -> FloatBits.f16ToFloat(s.get(SHORT, at));
+            case I8 -> s.get(ValueLayout.JAVA_BYTE, at);
+            case U8 -> Byte.toUnsignedInt(s.get(ValueLayout.JAVA_BYTE, at));
+            case I32 -> s.get(ValueLayout.JAVA_INT_UNALIGNED, at);
+        };
+    }
+
+    private static void writeFloat(DType t, MemorySegment s, long at, float v) {
+        switch (t) {
+            case F32 -> s.set(FLOAT, at, v);
+            case BF16 -> s.set(SHORT, at, FloatBits.floatToBf16(v));
+            case F16 -> s.set(SHORT, at, FloatBits.floatToF16(v));
+            case I8 -> s.set(ValueLayout.JAVA_BYTE, at, (byte) saturate(v, -128, 127));
+            case U8 -> s.set(ValueLayout.JAVA_BYTE, at, (byte) saturate(v, 0, 255));
+            case I32 -> s.set(ValueLayout.JAVA_INT_UNALIGNED, at, (int) Math.rint(v));
+        }
+    }
+
+    /** Float to integer casts round to nearest-even and saturate, NaN giving 0. */
+    private static int saturate(float v, int min, int max) {
+        return (int) Math.max(min, Math.min(max, Math.rint(v)));
+    }
+}

@@ -1,0 +1,172 @@
+package dev.qlora4j.engine.cpu;
+
+import dev.qlora4j.engine.Allocator;
+import dev.qlora4j.engine.Backend;
+import dev.qlora4j.engine.BinaryOp;
+import dev.qlora4j.engine.DType;
+import dev.qlora4j.engine.Device;
+import dev.qlora4j.engine.ReduceOp;
+import dev.qlora4j.engine.Tensor;
+import dev.qlora4j.engine.UnaryOp;
+
+/**
+ * The CPU backend: Vector API kernels run on a fixed {@link ParallelPool}. The shared instance uses
+ * {@code qlora4j.threads} threads (default: every available processor); benchmarks make their own
+ * instances to measure one and two threads.
+ */
+public final class CpuBackend implements Backend, AutoCloseable {
+    private static final CpuBackend SHARED = new CpuBackend(
+            Integer.getInteger("qlora4j.threads", Runtime.getRuntime().availableProcessors()));
+
+    /** Below this many elements an elementwise kernel runs on the calling thread only. */
+    static final long PARALLEL_MIN_ELEMENTS = 1 << 16;
+
+    private final ParallelPool pool;
+
+    public CpuBackend(int threads) {
+        this.pool = new ParallelPool(threads);
+    }
+
+    public static CpuBackend shared() {
+        return SHARED;
+    }
+
+    public int threads() {
+        return pool.threads();
+    }
+
+    ParallelPool pool() {
+        return pool;
+    }
+
+    @Override
+    public Device device() {
+        return Device.CPU;
+    }
+
+    @Override
+    public Allocator allocator() {
+        return Allocator.cpu();
+    }
+
+    @Override
+    public void fill(Tensor t, float value) {
+        Copy.fill(t, value);
+    }
+
+    @Override
+    public void copy(Tensor src, Tensor dst) {
+        Copy.copy(pool, src, dst);
+    }
+
+    @Override
+    public void matmul(Tensor a, Tensor b, Tensor out, boolean accumulate) {
+        int m = a.dim(-2);
+        int k = a.dim(-1);
+        int n = b.dim(-1);
+        int batch = (int) (out.numel() / Math.max(1L, (long) m * n));
+        if (out.numel() == 0) {
+            return;
+        }
+        MatrixOperand c = new MatrixOperand(out.segment(), DType.F32, out.offset(), (long) m * n, n, 1);
+        if (b.rank() == 2 && batch > 1) {
+            // A weight shared by every batch: fold the batch into the rows of one taller product when a's layout allows.
+            MatrixOperand folded = asMatrix(a, a.rank() - 1);
+            if (folded != null) {
+                Gemm.gemm(pool, 1, batch * m, n, k, folded, asMatrix(b, 1), c.withRows(), accumulate);
+                return;
+            }
+        }
+        try (Tensor ac = batchable(a); Tensor bc = batchable(b)) {
+            MatrixOperand ao = asBatch(ac);
+            MatrixOperand bo = b.rank() == 2 ? asMatrix(bc, 1) : asBatch(bc);
+            Gemm.gemm(pool, batch, m, n, k, ao, bo, c, accumulate);
+        }
+    }
+
+    /** t itself (as a view to close) when its batch axes collapse to one stride, else a contiguous copy. */
+    private static Tensor batchable(Tensor t) {
+        return batchStride(t) >= 0 ? t.slice(0, 0, t.dim(0)) : t.contiguous();
+    }
+
+    /** The single stride between consecutive matrices of t's batch, or -1 when its batch axes do not collapse. */
+    private static long batchStride(Tensor t) {
+        int r = t.rank();
+        if (r <= 3) {
+            return r == 3 ? t.stride(0) : 0;
+        }
+        long stride = -1;
+        long expected = -1;
+        for (int d = r - 3; d >= 0; d--) {
+            if (t.dim(d) == 1) {
+                continue;
+            }
+            if (expected >= 0 && t.stride(d) != expected) {
+                return -1;
+            }
+            if (stride < 0) {
+                stride = t.stride(d);
+            }
+            expected = t.stride(d) * t.dim(d);
+        }
+        return Math.max(stride, 0);
+    }
+
+    private static MatrixOperand asBatch(Tensor t) {
+        return new MatrixOperand(t.segment(), t.dtype(), t.offset(), batchStride(t), t.stride(-2), t.stride(-1));
+    }
+
+    /**
+     * t seen as one matrix whose rows are all axes before {@code colAxis} (collapsed) and whose
+     * columns are the remaining axis; null when the row axes do not collapse to one stride.
+     */
+    private static MatrixOperand asMatrix(Tensor t, int colAxis) {
+        long rowStride = t.stride(colAxis - 1);
+        long expected = rowStride * t.dim(colAxis - 1);
+        for (int d = colAxis - 2; d >= 0; d--) {
+            if (t.dim(d) != 1 && t.stride(d) != expected) {
+                return null;
+            }
+            expected = t.dim(d) == 1 ? expected : t.stride(d) * t.dim(d);
+        }
+        return new MatrixOperand(t.segment(), t.dtype(), t.offset(), 0, rowStride, t.stride(-1));
+    }
+
+    @Override
+    public void unary(UnaryOp op, Tensor x, Tensor out) {
+        try (Tensor xc = x.contiguous()) {
+            Elementwise.unary(pool, op, xc, out);
+        }
+    }
+
+    @Override
+    public void binary(BinaryOp op, Tensor a, Tensor b, Tensor out) {
+        Elementwise.binary(pool, op, a, b, out);
+    }
+
+    @Override
+    public void reduce(ReduceOp op, Tensor x, int axis, Tensor out) {
+        try (Tensor xc = x.contiguous()) {
+            Reductions.reduce(pool, op, xc, axis, out);
+        }
+    }
+
+    @Override
+    public void softmax(Tensor x, Tensor out, boolean log) {
+        try (Tensor xc = x.contiguous()) {
+            RowKernels.softmax(pool, xc, out, log);
+        }
+    }
+
+    @Override
+    public void rmsNorm(Tensor x, Tensor weight, float eps, Tensor out) {
+        try (Tensor xc = x.contiguous(); Tensor wc = weight.contiguous()) {
+            RowKernels.rmsNorm(pool, xc, wc, eps, out);
+        }
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+    }
+}

@@ -1,0 +1,314 @@
+package dev.qlora4j.engine.cpu;
+
+import dev.qlora4j.engine.DType;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * Batched GEMM {@code C[b] = A[b]·B[b] (+ C[b])} with F32, BF16 or F16 inputs, F32 accumulation and an
+ * F32 output, organised as in BLIS/OpenBLAS: B is packed into panels of {@link #NR} columns, A into
+ * panels of {@link #MR} rows (or read in place when it is F32 with unit column stride), and a
+ * register-blocked {@code MR x NR} micro-kernel keeps 12 accumulators in vector registers — per k,
+ * two B vectors, six broadcast A values, twelve FMAs. Packing is where dtype and transposition are
+ * handled, so one micro-kernel serves every input type and transpose combination.
+ *
+ * <p>Blocking: a {@code KC x NR} B panel stays in L1 while the micro-kernel walks down an
+ * {@code MC x KC} block of A kept in L2; the {@code KC x NC} block of packed B sits in L3. The
+ * sizes can be tuned with the properties {@code qlora4j.gemm.kc/mc/nc}.
+ *
+ * <p>{@link GemmReference} is the f64 scalar oracle for this kernel.
+ */
+public final class Gemm {
+    private static final VectorSpecies<Float> S = VectorWidth.FLOATS;
+    private static final int L = S.length();
+    static final int MR = 6;
+    static final int NR = 2 * L;
+    private static final int KC = Integer.getInteger("qlora4j.gemm.kc", 256);
+    private static final int MC = roundUp(Integer.getInteger("qlora4j.gemm.mc", 192), MR);
+    private static final int NC = roundUp(Integer.getInteger("qlora4j.gemm.nc", 3072), NR);
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
+    private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED;
+
+    /** Per-thread packing buffers, allocated once per thread for the thread's lifetime. */
+    private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
+
+    private Gemm() {
+    }
+
+    private static int roundUp(int x, int multiple) {
+        return (x + multiple - 1) / multiple * multiple;
+    }
+
+    private static final class Workspace {
+        // Arena.ofAuto: the buffers live as long as the thread that uses them.
+        final MemorySegment packedA = Arena.ofAuto().allocate((long) MC * KC * Float.BYTES, 64);
+        final MemorySegment packedB = Arena.ofAuto().allocate((long) NC * KC * Float.BYTES, 64);
+        final MemorySegment edgeTile = Arena.ofAuto().allocate((long) MR * NR * Float.BYTES, 64);
+    }
+
+    /**
+     * Computes {@code batch} products of {@code [m x k]} by {@code [k x n]} matrices into F32 C.
+     *
+     * @param accumulate add to C instead of overwriting it
+     */
+    public static void gemm(ParallelPool pool, int batch, int m, int n, int k, MatrixOperand a, MatrixOperand b,
+                            MatrixOperand c, boolean accumulate) {
+        if (c.dtype() != DType.F32 || c.colStride() != 1) {
+            throw new IllegalArgumentException("gemm: C must be F32 with unit column stride, got " + c);
+        }
+        if (batch == 0 || m == 0 || n == 0) {
+            return;
+        }
+        // Split each product into tiles so that every thread has work even for a single matrix.
+        int threads = pool.threads();
+        int perMatrix = batch >= threads ? 1 : (threads + batch - 1) / batch;
+        int mTiles = 1;
+        int nTiles = 1;
+        if (perMatrix > 1) {
+            if (n >= m) {
+                nTiles = Math.min(perMatrix, (n + NR - 1) / NR);
+            } else {
+                mTiles = Math.min(perMatrix, (m + MR - 1) / MR);
+            }
+        }
+        int mStep = roundUp((m + mTiles - 1) / mTiles, MR);
+        int nStep = roundUp((n + nTiles - 1) / nTiles, NR);
+        int tilesM = (m + mStep - 1) / mStep;
+        int tilesN = (n + nStep - 1) / nStep;
+        int tilesPerMatrix = tilesM * tilesN;
+        pool.run(batch * tilesPerMatrix, t -> {
+            int bi = t / tilesPerMatrix;
+            int tile = t % tilesPerMatrix;
+            int m0 = (tile / tilesN) * mStep;
+            int n0 = (tile % tilesN) * nStep;
+            tile(bi, m0, Math.min(m, m0 + mStep), n0, Math.min(n, n0 + nStep), k, a, b, c, accumulate);
+        });
+    }
+
+    /** C[b][m0:m1, n0:n1] on the current thread. */
+    private static void tile(int bi, int m0, int m1, int n0, int n1, int k, MatrixOperand a, MatrixOperand b,
+                             MatrixOperand c, boolean accumulate) {
+        Workspace ws = WORKSPACE.get();
+        MemorySegment cs = c.segment();
+        long ldc = c.rowStride() * Float.BYTES;
+        if (k == 0) {
+            if (!accumulate) {
+                for (int i = m0; i < m1; i++) {
+                    cs.asSlice(c.byteIndex(bi, i, n0), (long) (n1 - n0) * Float.BYTES).fill((byte) 0);
+                }
+            }
+            return;
+        }
+        boolean aInPlace = a.dtype() == DType.F32 && a.colStride() == 1;
+        for (int jc = n0; jc < n1; jc += NC) {
+            int nc = Math.min(NC, n1 - jc);
+            for (int pc = 0; pc < k; pc += KC) {
+                int kc = Math.min(KC, k - pc);
+                packB(b, bi, pc, kc, jc, nc, ws.packedB);
+                boolean add = accumulate || pc > 0;
+                for (int ic = m0; ic < m1; ic += MC) {
+                    int mc = Math.min(MC, m1 - ic);
+                    if (!aInPlace) {
+                        packA(a, bi, ic, mc, pc, kc, ws.packedA);
+                    }
+                    for (int jr = 0; jr < nc; jr += NR) {
+                        long bPanel = (long) (jr / NR) * kc * NR * Float.BYTES;
+                        int cols = Math.min(NR, nc - jr);
+                        for (int ir = 0; ir < mc; ir += MR) {
+                            int rows = Math.min(MR, mc - ir);
+                            long cIndex = c.byteIndex(bi, ic + ir, jc + jr);
+                            if (aInPlace && rows == MR) {
+                                kernel(kc, a.segment(), a.byteIndex(bi, ic + ir, pc), a.rowStride() * Float.BYTES,
+                                        Float.BYTES, ws.packedB, bPanel, cs, cIndex, ldc, rows, cols, add, ws.edgeTile);
+                            } else {
+                                long aPanel;
+                                if (aInPlace) {
+                                    // A short last panel is packed so the kernel's six rows never read past A.
+                                    packA(a, bi, ic + ir, rows, pc, kc, ws.packedA);
+                                    aPanel = 0;
+                                } else {
+                                    aPanel = (long) (ir / MR) * kc * MR * Float.BYTES;
+                                }
+                                kernel(kc, ws.packedA, aPanel, Float.BYTES, MR * Float.BYTES, ws.packedB, bPanel,
+                                        cs, cIndex, ldc, rows, cols, add, ws.edgeTile);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * The micro-kernel: C[0:rows, 0:cols] (+)= A·B over {@code kc}, where A(i, p) is the float at
+     * {@code a + aBase + i*aRowStride + p*aColStride} (bytes) and B is one packed panel, NR floats per p.
+     * Full tiles go straight to C; edge tiles go through {@code edge} so C is never touched outside them.
+     */
+    private static void kernel(int kc, MemorySegment a, long aBase, long aRowStride, long aColStride,
+                               MemorySegment b, long bBase, MemorySegment c, long cBase, long ldc,
+                               int rows, int cols, boolean accumulate, MemorySegment edge) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
+        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
+        long a0 = aBase;
+        long a1 = a0 + aRowStride;
+        long a2 = a1 + aRowStride;
+        long a3 = a2 + aRowStride;
+        long a4 = a3 + aRowStride;
+        long a5 = a4 + aRowStride;
+        long bp = bBase;
+        long ap = 0;
+        for (int p = 0; p < kc; p++, ap += aColStride, bp += (long) NR * Float.BYTES) {
+            FloatVector b0 = FloatVector.fromMemorySegment(S, b, bp, LE);
+            FloatVector b1 = FloatVector.fromMemorySegment(S, b, bp + (long) L * Float.BYTES, LE);
+            FloatVector x = FloatVector.broadcast(S, a.get(FLOAT, a0 + ap));
+            c00 = x.fma(b0, c00);
+            c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(S, a.get(FLOAT, a1 + ap));
+            c10 = x.fma(b0, c10);
+            c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(S, a.get(FLOAT, a2 + ap));
+            c20 = x.fma(b0, c20);
+            c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(S, a.get(FLOAT, a3 + ap));
+            c30 = x.fma(b0, c30);
+            c31 = x.fma(b1, c31);
+            x = FloatVector.broadcast(S, a.get(FLOAT, a4 + ap));
+            c40 = x.fma(b0, c40);
+            c41 = x.fma(b1, c41);
+            x = FloatVector.broadcast(S, a.get(FLOAT, a5 + ap));
+            c50 = x.fma(b0, c50);
+            c51 = x.fma(b1, c51);
+        }
+        boolean full = rows == MR && cols == NR;
+        MemorySegment out = full ? c : edge;
+        long base = full ? cBase : 0;
+        long ld = full ? ldc : (long) NR * Float.BYTES;
+        boolean add = full && accumulate;
+        storeRow(out, base, add, c00, c01);
+        storeRow(out, base + ld, add, c10, c11);
+        storeRow(out, base + 2 * ld, add, c20, c21);
+        storeRow(out, base + 3 * ld, add, c30, c31);
+        storeRow(out, base + 4 * ld, add, c40, c41);
+        storeRow(out, base + 5 * ld, add, c50, c51);
+        if (!full) {
+            for (int i = 0; i < rows; i++) {
+                for (int j = 0; j < cols; j++) {
+                    float v = edge.get(FLOAT, ((long) i * NR + j) * Float.BYTES);
+                    long at = cBase + i * ldc + (long) j * Float.BYTES;
+                    c.set(FLOAT, at, accumulate ? c.get(FLOAT, at) + v : v);
+                }
+            }
+        }
+    }
+
+    private static void storeRow(MemorySegment c, long at, boolean add, FloatVector v0, FloatVector v1) {
+        long at1 = at + (long) L * Float.BYTES;
+        if (add) {
+            v0 = v0.add(FloatVector.fromMemorySegment(S, c, at, LE));
+            v1 = v1.add(FloatVector.fromMemorySegment(S, c, at1, LE));
+        }
+        v0.intoMemorySegment(c, at, LE);
+        v1.intoMemorySegment(c, at1, LE);
+    }
+
+    /**
+     * Packs B[pc:pc+kc, jc:jc+nc] into panels of NR columns: panel q holds, for each p, the NR
+     * values B(pc+p, jc+q*NR .. +NR), zero-padded past column nc.
+     */
+    private static void packB(MatrixOperand b, int bi, int pc, int kc, int jc, int nc, MemorySegment dst) {
+        MemorySegment src = b.segment();
+        for (int jr = 0; jr < nc; jr += NR) {
+            int cols = Math.min(NR, nc - jr);
+            long panel = (long) (jr / NR) * kc * NR * Float.BYTES;
+            if (b.colStride() == 1 && cols == NR && b.dtype() != DType.F16) {
+                // Rows of the panel are contiguous in B: vector loads that widen 16-bit types on the way.
+                for (int p = 0; p < kc; p++) {
+                    long from = b.byteIndex(bi, pc + p, jc + jr);
+                    long to = panel + (long) p * NR * Float.BYTES;
+                    loadFloats(b.dtype(), src, from).intoMemorySegment(dst, to, LE);
+                    loadFloats(b.dtype(), src, from + (long) L * b.dtype().byteSize())
+                            .intoMemorySegment(dst, to + (long) L * Float.BYTES, LE);
+                }
+            } else {
+                // Transposed (or strided) B: walk each source column along its contiguous direction.
+                for (int j = 0; j < NR; j++) {
+                    long to = panel + (long) j * Float.BYTES;
+                    if (j >= cols) {
+                        for (int p = 0; p < kc; p++, to += (long) NR * Float.BYTES) {
+                            dst.set(FLOAT, to, 0f);
+                        }
+                        continue;
+                    }
+                    long from = b.byteIndex(bi, pc, jc + jr + j);
+                    long step = b.rowStride() * b.dtype().byteSize();
+                    for (int p = 0; p < kc; p++, from += step, to += (long) NR * Float.BYTES) {
+                        dst.set(FLOAT, to, loadFloat(b.dtype(), src, from));
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Packs A[ic:ic+mc, pc:pc+kc] into panels of MR rows: panel q holds, for each p, the MR values
+     * A(ic+q*MR .. +MR, pc+p), zero-padded past row mc.
+     */
+    private static void packA(MatrixOperand a, int bi, int ic, int mc, int pc, int kc, MemorySegment dst) {
+        MemorySegment src = a.segment();
+        for (int ir = 0; ir < mc; ir += MR) {
+            int rows = Math.min(MR, mc - ir);
+            long panel = (long) (ir / MR) * kc * MR * Float.BYTES;
+            for (int i = 0; i < MR; i++) {
+                long to = panel + (long) i * Float.BYTES;
+                if (i >= rows) {
+                    for (int p = 0; p < kc; p++, to += (long) MR * Float.BYTES) {
+                        dst.set(FLOAT, to, 0f);
+                    }
+                    continue;
+                }
+                long from = a.byteIndex(bi, ic + ir + i, pc);
+                long step = a.colStride() * a.dtype().byteSize();
+                for (int p = 0; p < kc; p++, from += step, to += (long) MR * Float.BYTES) {
+                    dst.set(FLOAT, to, loadFloat(a.dtype(), src, from));
+                }
+            }
+        }
+    }
+
+    /** One element of a floating-point dtype, widened to float. */
+    static float loadFloat(DType t, MemorySegment s, long at) {
+        return switch (t) {
+            case F32 -> s.get(FLOAT, at);
+            case BF16 -> Float.intBitsToFloat(s.get(SHORT, at) << 16);
+            case F16 -> Float.float16ToFloat(s.get(SHORT, at));
+            default -> throw new IllegalArgumentException("gemm: " + t + " input, expected F32, BF16 or F16");
+        };
+    }
+
+    /** L consecutive F32 or BF16 elements as a float vector. */
+    static FloatVector loadFloats(DType t, MemorySegment s, long at) {
+        return switch (t) {
+            case F32 -> FloatVector.fromMemorySegment(S, s, at, LE);
+            case BF16 -> {
+                // bf16 is the high half of an f32: widen to 32 bits and shift into place.
+                ShortVector h = ShortVector.fromMemorySegment(VectorWidth.HALF_SHORTS, s, at, LE);
+                yield ((IntVector) h.convertShape(VectorOperators.S2I, VectorWidth.INTS, 0))
+                        .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            }
+            default -> throw new IllegalArgumentException("vector load of " + t + ": expected F32 or BF16");
+        };
+    }
+}

@@ -1,0 +1,31 @@
+package dev.qlora4j.engine.cpu;
+
+import dev.qlora4j.engine.DType;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A batch of matrices in memory: element (b, i, j) is at element index
+ * {@code offset + b*batchStride + i*rowStride + j*colStride} of {@code segment}. Transposition is
+ * a swap of the two strides, so GEMM needs no transpose flags.
+ *
+ * @param dtype F32, BF16 or F16 for GEMM inputs; F32 for outputs
+ */
+public record MatrixOperand(MemorySegment segment, DType dtype, long offset, long batchStride, long rowStride,
+                            long colStride) {
+
+    /** Byte address of element (b, i, j) within {@link #segment()}. */
+    long byteIndex(int b, long i, long j) {
+        return (offset + b * batchStride + i * rowStride + j * colStride) * dtype.byteSize();
+    }
+
+    /** This batch seen as one matrix: the output rows of consecutive batches follow each other. */
+    MatrixOperand withRows() {
+        return new MatrixOperand(segment, dtype, offset, 0, rowStride, colStride);
+    }
+
+    /** The same matrices with rows and columns exchanged. */
+    public MatrixOperand transposed() {
+        return new MatrixOperand(segment, dtype, offset, batchStride, colStride, rowStride);
+    }
+}

@@ -1,0 +1,7 @@
+/** Tensors with off-heap storage, their memory accounting, the CPU backend and safetensors I/O. */
+module dev.qlora4j.engine {
+    requires transitive dev.qlora4j.cuda;
+    requires jdk.incubator.vector;
+    exports dev.qlora4j.engine;
+    exports dev.qlora4j.engine.cpu;
+}
