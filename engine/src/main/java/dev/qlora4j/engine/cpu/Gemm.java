@@ -15,8 +15,7 @@ import java.nio.ByteOrder;
 /**
  * Batched GEMM {@code C[b] = A[b]·B[b] (+ C[b])} with F32, BF16 or F16 inputs, F32 accumulation and an
  * F32 output, organised as in BLIS/OpenBLAS: B is packed into panels of {@link #NR} columns, A into
- * panels of {@link #MR} rows (or read in place when it is F32 with unit column stride), and a
- * register-blocked {@code MR x NR} micro-kernel keeps 12 accumulators in vector registers — per k,
+ * panels of {@link #MR} rows, and a register-blocked {@code MR x NR} micro-kernel keeps 12 accumulators in vector registers — per k,
  * two B vectors, six broadcast A values, twelve FMAs. Packing is where dtype and transposition are
  * handled, so one micro-kernel serves every input type and transpose combination.
  *
@@ -52,7 +51,7 @@ public final class Gemm {
         // Arena.ofAuto: the buffers live as long as the thread that uses them.
         final MemorySegment packedA = Arena.ofAuto().allocate((long) MC * KC * Float.BYTES, 64);
         final MemorySegment packedB = Arena.ofAuto().allocate((long) NC * KC * Float.BYTES, 64);
-        final MemorySegment edgeTile = Arena.ofAuto().allocate((long) MR * NR * Float.BYTES, 64);
+        final MemorySegment tile = Arena.ofAuto().allocate((long) MR * NR * Float.BYTES, 64);
     }
 
     /**
@@ -108,7 +107,6 @@ public final class Gemm {
             }
             return;
         }
-        boolean aInPlace = a.dtype() == DType.F32 && a.colStride() == 1;
         for (int jc = n0; jc < n1; jc += NC) {
             int nc = Math.min(NC, n1 - jc);
             for (int pc = 0; pc < k; pc += KC) {
@@ -117,30 +115,16 @@ public final class Gemm {
                 boolean add = accumulate || pc > 0;
                 for (int ic = m0; ic < m1; ic += MC) {
                     int mc = Math.min(MC, m1 - ic);
-                    if (!aInPlace) {
-                        packA(a, bi, ic, mc, pc, kc, ws.packedA);
-                    }
+                    packA(a, bi, ic, mc, pc, kc, ws.packedA);
                     for (int jr = 0; jr < nc; jr += NR) {
                         long bPanel = (long) (jr / NR) * kc * NR * Float.BYTES;
                         int cols = Math.min(NR, nc - jr);
                         for (int ir = 0; ir < mc; ir += MR) {
                             int rows = Math.min(MR, mc - ir);
                             long cIndex = c.byteIndex(bi, ic + ir, jc + jr);
-                            if (aInPlace && rows == MR) {
-                                kernel(kc, a.segment(), a.byteIndex(bi, ic + ir, pc), a.rowStride() * Float.BYTES,
-                                        Float.BYTES, ws.packedB, bPanel, cs, cIndex, ldc, rows, cols, add, ws.edgeTile);
-                            } else {
-                                long aPanel;
-                                if (aInPlace) {
-                                    // A short last panel is packed so the kernel's six rows never read past A.
-                                    packA(a, bi, ic + ir, rows, pc, kc, ws.packedA);
-                                    aPanel = 0;
-                                } else {
-                                    aPanel = (long) (ir / MR) * kc * MR * Float.BYTES;
-                                }
-                                kernel(kc, ws.packedA, aPanel, Float.BYTES, MR * Float.BYTES, ws.packedB, bPanel,
-                                        cs, cIndex, ldc, rows, cols, add, ws.edgeTile);
-                            }
+                            long aPanel = (long) (ir / MR) * kc * MR * Float.BYTES;
+                            kernel(kc, ws.packedA, aPanel, ws.packedB, bPanel, ws.tile);
+                            mergeTile(ws.tile, cs, cIndex, ldc, rows, cols, add);
                         }
                     }
                 }
@@ -149,79 +133,83 @@ public final class Gemm {
     }
 
     /**
-     * The micro-kernel: C[0:rows, 0:cols] (+)= A·B over {@code kc}, where A(i, p) is the float at
-     * {@code a + aBase + i*aRowStride + p*aColStride} (bytes) and B is one packed panel, NR floats per p.
-     * Full tiles go straight to C; edge tiles go through {@code edge} so C is never touched outside them.
+     * The micro-kernel: tile = A·B over {@code kc} for one MR x NR tile, from one packed A panel (MR
+     * floats per p) and one packed B panel (NR floats per p).
      */
-    private static void kernel(int kc, MemorySegment a, long aBase, long aRowStride, long aColStride,
-                               MemorySegment b, long bBase, MemorySegment c, long cBase, long ldc,
-                               int rows, int cols, boolean accumulate, MemorySegment edge) {
+    private static void kernel(int kc, MemorySegment a, long aBase, MemorySegment b, long bBase, MemorySegment tile) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
         FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
         FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
         FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
-        long a0 = aBase;
-        long a1 = a0 + aRowStride;
-        long a2 = a1 + aRowStride;
-        long a3 = a2 + aRowStride;
-        long a4 = a3 + aRowStride;
-        long a5 = a4 + aRowStride;
+        long ap = aBase;
         long bp = bBase;
-        long ap = 0;
-        for (int p = 0; p < kc; p++, ap += aColStride, bp += (long) NR * Float.BYTES) {
+        for (int p = 0; p < kc; p++, ap += MR * Float.BYTES, bp += (long) NR * Float.BYTES) {
             FloatVector b0 = FloatVector.fromMemorySegment(S, b, bp, LE);
             FloatVector b1 = FloatVector.fromMemorySegment(S, b, bp + (long) L * Float.BYTES, LE);
-            FloatVector x = FloatVector.broadcast(S, a.get(FLOAT, a0 + ap));
+            FloatVector x = FloatVector.broadcast(S, a.get(FLOAT, ap));
             c00 = x.fma(b0, c00);
             c01 = x.fma(b1, c01);
-            x = FloatVector.broadcast(S, a.get(FLOAT, a1 + ap));
+            x = FloatVector.broadcast(S, a.get(FLOAT, ap + 4));
             c10 = x.fma(b0, c10);
             c11 = x.fma(b1, c11);
-            x = FloatVector.broadcast(S, a.get(FLOAT, a2 + ap));
+            x = FloatVector.broadcast(S, a.get(FLOAT, ap + 8));
             c20 = x.fma(b0, c20);
             c21 = x.fma(b1, c21);
-            x = FloatVector.broadcast(S, a.get(FLOAT, a3 + ap));
+            x = FloatVector.broadcast(S, a.get(FLOAT, ap + 12));
             c30 = x.fma(b0, c30);
             c31 = x.fma(b1, c31);
-            x = FloatVector.broadcast(S, a.get(FLOAT, a4 + ap));
+            x = FloatVector.broadcast(S, a.get(FLOAT, ap + 16));
             c40 = x.fma(b0, c40);
             c41 = x.fma(b1, c41);
-            x = FloatVector.broadcast(S, a.get(FLOAT, a5 + ap));
+            x = FloatVector.broadcast(S, a.get(FLOAT, ap + 20));
             c50 = x.fma(b0, c50);
             c51 = x.fma(b1, c51);
         }
-        boolean full = rows == MR && cols == NR;
-        MemorySegment out = full ? c : edge;
-        long base = full ? cBase : 0;
-        long ld = full ? ldc : (long) NR * Float.BYTES;
-        boolean add = full && accumulate;
-        storeRow(out, base, add, c00, c01);
-        storeRow(out, base + ld, add, c10, c11);
-        storeRow(out, base + 2 * ld, add, c20, c21);
-        storeRow(out, base + 3 * ld, add, c30, c31);
-        storeRow(out, base + 4 * ld, add, c40, c41);
-        storeRow(out, base + 5 * ld, add, c50, c51);
-        if (!full) {
-            for (int i = 0; i < rows; i++) {
-                for (int j = 0; j < cols; j++) {
-                    float v = edge.get(FLOAT, ((long) i * NR + j) * Float.BYTES);
-                    long at = cBase + i * ldc + (long) j * Float.BYTES;
-                    c.set(FLOAT, at, accumulate ? c.get(FLOAT, at) + v : v);
-                }
-            }
-        }
+        // Accumulators go to the tile first: the kernel stays one straight-line block the JIT keeps
+        // in registers, and one routine merges full and edge tiles into C.
+        long row = (long) NR * Float.BYTES;
+        long half = (long) L * Float.BYTES;
+        c00.intoMemorySegment(tile, 0, LE);
+        c01.intoMemorySegment(tile, half, LE);
+        c10.intoMemorySegment(tile, row, LE);
+        c11.intoMemorySegment(tile, row + half, LE);
+        c20.intoMemorySegment(tile, 2 * row, LE);
+        c21.intoMemorySegment(tile, 2 * row + half, LE);
+        c30.intoMemorySegment(tile, 3 * row, LE);
+        c31.intoMemorySegment(tile, 3 * row + half, LE);
+        c40.intoMemorySegment(tile, 4 * row, LE);
+        c41.intoMemorySegment(tile, 4 * row + half, LE);
+        c50.intoMemorySegment(tile, 5 * row, LE);
+        c51.intoMemorySegment(tile, 5 * row + half, LE);
     }
 
-    private static void storeRow(MemorySegment c, long at, boolean add, FloatVector v0, FloatVector v1) {
-        long at1 = at + (long) L * Float.BYTES;
-        if (add) {
-            v0 = v0.add(FloatVector.fromMemorySegment(S, c, at, LE));
-            v1 = v1.add(FloatVector.fromMemorySegment(S, c, at1, LE));
+    /** C[0:rows, 0:cols] = (C +) tile, where the tile holds MR rows of NR floats. */
+    private static void mergeTile(MemorySegment tile, MemorySegment c, long cBase, long ldc, int rows, int cols,
+                                  boolean accumulate) {
+        long row = (long) NR * Float.BYTES;
+        if (cols == NR) {
+            for (int i = 0; i < rows; i++) {
+                for (int h = 0; h < 2; h++) {
+                    long t = i * row + (long) h * L * Float.BYTES;
+                    long at = cBase + i * ldc + (long) h * L * Float.BYTES;
+                    FloatVector v = FloatVector.fromMemorySegment(S, tile, t, LE);
+                    if (accumulate) {
+                        v = v.add(FloatVector.fromMemorySegment(S, c, at, LE));
+                    }
+                    v.intoMemorySegment(c, at, LE);
+                }
+            }
+            return;
         }
-        v0.intoMemorySegment(c, at, LE);
-        v1.intoMemorySegment(c, at1, LE);
+        for (int i = 0; i < rows; i++) {
+            for (int j = 0; j < cols; j++) {
+                float v = tile.get(FLOAT, i * row + (long) j * Float.BYTES);
+                long at = cBase + i * ldc + (long) j * Float.BYTES;
+                c.set(FLOAT, at, accumulate ? c.get(FLOAT, at) + v : v);
+            }
+        }
     }
 
     /**

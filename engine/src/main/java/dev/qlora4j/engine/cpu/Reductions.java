@@ -13,7 +13,7 @@ import java.nio.ByteOrder;
 /**
  * Reduction of a contiguous F32 tensor along one axis, viewed as {@code [outer, len, inner]}. With
  * {@code inner == 1} each row reduces across vector lanes; otherwise vectors run along the inner
- * axis and accumulate over {@code len}. {@link ReductionReference} is the f64 oracle.
+ * axis and accumulate over {@code len}. {@link RowReference#reduce} is the f64 oracle.
  */
 final class Reductions {
     private static final VectorSpecies<Float> S = VectorWidth.FLOATS;
