@@ -169,7 +169,6 @@ def worker(args):
         import numpy as np
         info = ["numpy %s" % np.__version__]
         make = make_numpy
-    make(8, 8, 8, False, "f32")()  # make sure the BLAS is loaded before probing
     blas, blas_detail = loaded_blas()
     info.append(blas_detail)
     print("# %s, threads=%d:\n#   %s" % (args.peer, args.threads, "\n#   ".join(info)),
