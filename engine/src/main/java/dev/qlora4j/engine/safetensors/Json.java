@@ -18,7 +18,8 @@ import java.util.Map;
  *   <li>object: {@link LinkedHashMap}{@code <String, Object>} in document order; a key that occurs
  *       twice in one object is an error, because which one wins is not defined by the RFC</li>
  *   <li>array: {@link ArrayList}{@code <Object>}</li>
- *   <li>string: {@link String}; escapes, including {@code \\uXXXX} and surrogate pairs, decoded. A
+ *   <li>string: {@link String}; escapes decoded, including four-hex-digit Unicode escapes and
+ *       surrogate pairs written as two of them. A
  *       lone surrogate, escaped or not, is an error: it is not a Unicode character</li>
  *   <li>number without fraction or exponent: {@link Long} when it fits, else {@link BigInteger},
  *       so integers stay exact ({@code -0} reads as {@code 0L})</li>
@@ -118,6 +119,48 @@ public final class Json {
             case Boolean b -> b.toString();
             default -> "the number " + value;
         };
+    }
+
+    /**
+     * A parsed value as compact JSON text for error messages, cut to about {@code limit} characters
+     * so that a hostile value cannot flood a message.
+     */
+    static String render(Object value, int limit) {
+        StringBuilder sb = new StringBuilder();
+        render(value, sb, limit);
+        return sb.length() > limit ? sb.substring(0, limit) + "..." : sb.toString();
+    }
+
+    private static void render(Object value, StringBuilder sb, int limit) {
+        if (sb.length() > limit) {
+            return;
+        }
+        switch (value) {
+            case null -> sb.append("null");
+            case String s -> sb.append(quote(s));
+            case List<?> l -> {
+                sb.append('[');
+                for (int i = 0; i < l.size() && sb.length() <= limit; i++) {
+                    sb.append(i > 0 ? "," : "");
+                    render(l.get(i), sb, limit);
+                }
+                sb.append(']');
+            }
+            case Map<?, ?> m -> {
+                sb.append('{');
+                String sep = "";
+                for (Map.Entry<?, ?> e : m.entrySet()) {
+                    if (sb.length() > limit) {
+                        break;
+                    }
+                    sb.append(sep).append(quote((String) e.getKey())).append(':');
+                    render(e.getValue(), sb, limit);
+                    sep = ",";
+                }
+                sb.append('}');
+            }
+            default -> sb.append(value);
+        }
     }
 
     // ---- grammar ----------------------------------------------------------------------------------
@@ -274,8 +317,8 @@ public final class Json {
         }
         double d = Double.parseDouble(text);
         if (Double.isInfinite(d)) {
-            throw new JsonException(start, "number " + text + " is outside the range of a double; expected a magnitude below "
-                    + Double.MAX_VALUE);
+            throw new JsonException(start, "number " + text
+                    + " is outside the range of a double; expected a magnitude below " + Double.MAX_VALUE);
         }
         return d;
     }
@@ -333,7 +376,10 @@ public final class Json {
         }
     }
 
-    /** The code point of a {@code \\uXXXX} escape (whose {@code \\u} was just read), joining surrogate pairs. */
+    /**
+     * The code point of a Unicode escape (backslash, 'u', four hex digits) whose first two
+     * characters were just read; a high surrogate must be followed by an escaped low one.
+     */
     private int unicodeEscape() {
         int start = pos - 2;
         char unit = (char) hex4();
@@ -345,7 +391,8 @@ public final class Json {
             return unit;
         }
         if (pos + 1 >= in.length || in[pos] != '\\' || in[pos + 1] != 'u') {
-            throw error(String.format("expected a low surrogate escape \\uDC00-\\uDFFF after the high surrogate \\u%04X, found %s",
+            throw error(String.format(
+                    "expected a low surrogate escape \\uDC00-\\uDFFF after the high surrogate \\u%04X, found %s",
                     (int) unit, found()));
         }
         int lowStart = pos;
@@ -353,7 +400,8 @@ public final class Json {
         char low = (char) hex4();
         if (!Character.isLowSurrogate(low)) {
             throw new JsonException(lowStart, String.format(
-                    "expected a low surrogate \\uDC00-\\uDFFF after the high surrogate \\u%04X, found \\u%04X", (int) unit, (int) low));
+                    "expected a low surrogate \\uDC00-\\uDFFF after the high surrogate \\u%04X, found \\u%04X",
+                    (int) unit, (int) low));
         }
         return Character.toCodePoint(unit, low);
     }

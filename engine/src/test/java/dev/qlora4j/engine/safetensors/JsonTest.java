@@ -259,6 +259,13 @@ class JsonTest {
     }
 
     @Test
+    void renderWritesCompactJsonCutToTheLimit() {
+        assertEquals("[\"0\",8,1.5,null,true,{\"k\":[]}]", Json.render(Json.parse("[\"0\", 8, 1.5, null, true, {\"k\": []}]"), 100));
+        String rendered = Json.render(Json.parse("[" + "1,".repeat(10_000) + "1]"), 20);
+        assertEquals("[1,1,1,1,1,1,1,1,1,1...", rendered);
+    }
+
+    @Test
     void describeNamesTheJsonType() {
         assertEquals("an object", Json.describe(Map.of()));
         assertEquals("an array", Json.describe(List.of()));
