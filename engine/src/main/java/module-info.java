@@ -4,4 +4,5 @@ module dev.qlora4j.engine {
     requires jdk.incubator.vector;
     exports dev.qlora4j.engine;
     exports dev.qlora4j.engine.cpu;
+    exports dev.qlora4j.engine.safetensors;
 }
