@@ -1,5 +1,8 @@
 package dev.qlora4j.engine;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
 /**
  * Element types of ordinary tensors. Quantized weights (NF4, FP4, row-wise INT8) are not dtypes:
  * they are their own types holding packed data plus quantization state.
@@ -34,6 +37,38 @@ public enum DType {
 
     public boolean isFloatingPoint() {
         return floatingPoint;
+    }
+
+    /** One element at {@code byteOffset}, converted to float (16-bit floats widen exactly). */
+    public float readFloat(MemorySegment s, long byteOffset) {
+        return switch (this) {
+            case F32 -> s.get(ValueLayout.JAVA_FLOAT_UNALIGNED, byteOffset);
+            case BF16 -> FloatBits.bf16ToFloat(s.get(ValueLayout.JAVA_SHORT_UNALIGNED, byteOffset));
+            case F16 -> FloatBits.f16ToFloat(s.get(ValueLayout.JAVA_SHORT_UNALIGNED, byteOffset));
+            case I8 -> s.get(ValueLayout.JAVA_BYTE, byteOffset);
+            case U8 -> Byte.toUnsignedInt(s.get(ValueLayout.JAVA_BYTE, byteOffset));
+            case I32 -> s.get(ValueLayout.JAVA_INT_UNALIGNED, byteOffset);
+        };
+    }
+
+    /**
+     * Stores {@code v} as one element at {@code byteOffset}: 16-bit floats round to nearest-even;
+     * integer types round to nearest-even and saturate to their range, NaN giving 0 (the rule of a
+     * cast, not of an exact store: {@link Tensor#setFloat} rejects inexact integers first).
+     */
+    public void writeFloat(MemorySegment s, long byteOffset, float v) {
+        switch (this) {
+            case F32 -> s.set(ValueLayout.JAVA_FLOAT_UNALIGNED, byteOffset, v);
+            case BF16 -> s.set(ValueLayout.JAVA_SHORT_UNALIGNED, byteOffset, FloatBits.floatToBf16(v));
+            case F16 -> s.set(ValueLayout.JAVA_SHORT_UNALIGNED, byteOffset, FloatBits.floatToF16(v));
+            case I8 -> s.set(ValueLayout.JAVA_BYTE, byteOffset, (byte) saturate(v, -128, 127));
+            case U8 -> s.set(ValueLayout.JAVA_BYTE, byteOffset, (byte) saturate(v, 0, 255));
+            case I32 -> s.set(ValueLayout.JAVA_INT_UNALIGNED, byteOffset, (int) Math.rint(v));
+        }
+    }
+
+    private static int saturate(float v, int min, int max) {
+        return (int) Math.max(min, Math.min(max, Math.rint(v)));
     }
 
     /**

@@ -1,7 +1,6 @@
 package dev.qlora4j.engine;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 
 /**
@@ -14,10 +13,6 @@ import java.util.Arrays;
  * closing; kernels may read and write it from several threads.
  */
 public final class Tensor implements AutoCloseable {
-    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
-    private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED;
-    private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED;
-
     private final Storage storage;
     private final DType dtype;
     private final Shape shape;
@@ -236,37 +231,25 @@ public final class Tensor implements AutoCloseable {
     }
 
     private float read(long element) {
-        MemorySegment s = storage.segment();
-        long b = element * dtype.byteSize();
-        return switch (dtype) {
-            case F32 -> s.get(F32, b);
-            case BF16 -> FloatBits.bf16ToFloat(s.get(I16, b));
-            case F16 -> FloatBits.f16ToFloat(s.get(I16, b));
-            case I8 -> s.get(ValueLayout.JAVA_BYTE, b);
-            case U8 -> Byte.toUnsignedInt(s.get(ValueLayout.JAVA_BYTE, b));
-            case I32 -> s.get(I32, b);
-        };
+        return dtype.readFloat(storage.segment(), element * dtype.byteSize());
     }
 
     private void write(long element, float v) {
-        MemorySegment s = storage.segment();
-        long b = element * dtype.byteSize();
         switch (dtype) {
-            case F32 -> s.set(F32, b, v);
-            case BF16 -> s.set(I16, b, FloatBits.floatToBf16(v));
-            case F16 -> s.set(I16, b, FloatBits.floatToF16(v));
-            case I8 -> s.set(ValueLayout.JAVA_BYTE, b, (byte) checkedInteger("I8", v, -128, 127));
-            case U8 -> s.set(ValueLayout.JAVA_BYTE, b, (byte) checkedInteger("U8", v, 0, 255));
-            case I32 -> s.set(I32, b, checkedInteger("I32", v, Integer.MIN_VALUE, Integer.MAX_VALUE));
+            case I8 -> checkedInteger("I8", v, -128, 127);
+            case U8 -> checkedInteger("U8", v, 0, 255);
+            case I32 -> checkedInteger("I32", v, Integer.MIN_VALUE, Integer.MAX_VALUE);
+            default -> {
+            }
         }
+        dtype.writeFloat(storage.segment(), element * dtype.byteSize(), v);
     }
 
-    private static int checkedInteger(String type, float v, long min, long max) {
+    private static void checkedInteger(String type, float v, long min, long max) {
         if (v != Math.rint(v) || v < min || v > max) {
             throw new IllegalArgumentException("setFloat: " + v + " is not an integer in [" + min + ", " + max
                     + "], so it cannot be stored as " + type);
         }
-        return (int) v;
     }
 
     // ---- views ----------------------------------------------------------------------------------

@@ -1,7 +1,6 @@
 package dev.qlora4j.engine.cpu;
 
 import dev.qlora4j.engine.DType;
-import dev.qlora4j.engine.FloatBits;
 import dev.qlora4j.engine.Tensor;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -114,7 +113,7 @@ final class Copy {
             }
         }
         for (; i < hi; i++) {
-            writeFloat(dt, to, toBase + i * ds, readFloat(st, from, fromBase + i * ss));
+            dt.writeFloat(to, toBase + i * ds, st.readFloat(from, fromBase + i * ss));
         }
     }
 
@@ -162,34 +161,7 @@ final class Copy {
         if (st == dt) {
             MemorySegment.copy(from, at, to, dstAt, st.byteSize());
         } else {
-            writeFloat(dt, to, dstAt, readFloat(st, from, at));
+            dt.writeFloat(to, dstAt, st.readFloat(from, at));
         }
-    }
-
-    private static float readFloat(DType t, MemorySegment s, long at) {
-        return switch (t) {
-            case F32 -> s.get(FLOAT, at);
-            case BF16 -> FloatBits.bf16ToFloat(s.get(SHORT, at));
-            case F16 -> FloatBits.f16ToFloat(s.get(SHORT, at));
-            case I8 -> s.get(ValueLayout.JAVA_BYTE, at);
-            case U8 -> Byte.toUnsignedInt(s.get(ValueLayout.JAVA_BYTE, at));
-            case I32 -> s.get(ValueLayout.JAVA_INT_UNALIGNED, at);
-        };
-    }
-
-    private static void writeFloat(DType t, MemorySegment s, long at, float v) {
-        switch (t) {
-            case F32 -> s.set(FLOAT, at, v);
-            case BF16 -> s.set(SHORT, at, FloatBits.floatToBf16(v));
-            case F16 -> s.set(SHORT, at, FloatBits.floatToF16(v));
-            case I8 -> s.set(ValueLayout.JAVA_BYTE, at, (byte) saturate(v, -128, 127));
-            case U8 -> s.set(ValueLayout.JAVA_BYTE, at, (byte) saturate(v, 0, 255));
-            case I32 -> s.set(ValueLayout.JAVA_INT_UNALIGNED, at, (int) Math.rint(v));
-        }
-    }
-
-    /** Float to integer casts round to nearest-even and saturate, NaN giving 0. */
-    private static int saturate(float v, int min, int max) {
-        return (int) Math.max(min, Math.min(max, Math.rint(v)));
     }
 }

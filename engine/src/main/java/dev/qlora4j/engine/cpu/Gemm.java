@@ -30,12 +30,11 @@ public final class Gemm {
     private static final int L = S.length();
     static final int MR = 6;
     static final int NR = 2 * L;
-    private static final int KC = Integer.getInteger("qlora4j.gemm.kc", 256);
-    private static final int MC = roundUp(Integer.getInteger("qlora4j.gemm.mc", 192), MR);
-    private static final int NC = roundUp(Integer.getInteger("qlora4j.gemm.nc", 3072), NR);
+    private static final int KC = Integer.getInteger("qlora4j.gemm.kc", 1024);
+    private static final int MC = roundUp(Integer.getInteger("qlora4j.gemm.mc", 96), MR);
+    private static final int NC = roundUp(Integer.getInteger("qlora4j.gemm.nc", 1024), NR);
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
-    private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED;
 
     /** Per-thread packing buffers, allocated once per thread for the thread's lifetime. */
     private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
@@ -68,15 +67,19 @@ public final class Gemm {
             return;
         }
         // Split each product into tiles so that every thread has work even for a single matrix.
+        // Each tile packs its own panels, so a split along n repacks all of A in every tile and a
+        // split along m repacks all of B: split the side whose repacking costs less. Packing A, and
+        // B when it is transposed, is a scalar transpose; packing row-major B is a vector copy.
         int threads = pool.threads();
         int perMatrix = batch >= threads ? 1 : (threads + batch - 1) / batch;
         int mTiles = 1;
         int nTiles = 1;
         if (perMatrix > 1) {
-            if (n >= m) {
-                nTiles = Math.min(perMatrix, (n + NR - 1) / NR);
-            } else {
+            double bPackCost = b.colStride() == 1 && b.dtype() != DType.F16 ? 0.25 : 1.0;
+            if ((double) n * bPackCost < m && m >= perMatrix * MR) {
                 mTiles = Math.min(perMatrix, (m + MR - 1) / MR);
+            } else {
+                nTiles = Math.min(perMatrix, (n + NR - 1) / NR);
             }
         }
         int mStep = roundUp((m + mTiles - 1) / mTiles, MR);
@@ -243,7 +246,7 @@ public final class Gemm {
                     long from = b.byteIndex(bi, pc, jc + jr + j);
                     long step = b.rowStride() * b.dtype().byteSize();
                     for (int p = 0; p < kc; p++, from += step, to += (long) NR * Float.BYTES) {
-                        dst.set(FLOAT, to, loadFloat(b.dtype(), src, from));
+                        dst.set(FLOAT, to, b.dtype().readFloat(src, from));
                     }
                 }
             }
@@ -270,20 +273,10 @@ public final class Gemm {
                 long from = a.byteIndex(bi, ic + ir + i, pc);
                 long step = a.colStride() * a.dtype().byteSize();
                 for (int p = 0; p < kc; p++, from += step, to += (long) MR * Float.BYTES) {
-                    dst.set(FLOAT, to, loadFloat(a.dtype(), src, from));
+                    dst.set(FLOAT, to, a.dtype().readFloat(src, from));
                 }
             }
         }
-    }
-
-    /** One element of a floating-point dtype, widened to float. */
-    static float loadFloat(DType t, MemorySegment s, long at) {
-        return switch (t) {
-            case F32 -> s.get(FLOAT, at);
-            case BF16 -> Float.intBitsToFloat(s.get(SHORT, at) << 16);
-            case F16 -> Float.float16ToFloat(s.get(SHORT, at));
-            default -> throw new IllegalArgumentException("gemm: " + t + " input, expected F32, BF16 or F16");
-        };
     }
 
     /** L consecutive F32 or BF16 elements as a float vector. */
