@@ -20,6 +20,8 @@ here=benchmarks/compare
 out=benchmarks/target
 mkdir -p "$out"
 
+export PYTHONDONTWRITEBYTECODE=1  # gemm_table.py imports gemm_peers.py; keep the tree clean
+
 # Debian's interpreter: the numpy/torch packages live there, not in a pyenv one.
 py=/usr/bin/python3
 if ! "$py" -c 'import numpy, torch' 2>/dev/null; then
@@ -28,7 +30,7 @@ if ! "$py" -c 'import numpy, torch' 2>/dev/null; then
   exit 1
 fi
 # Debian's python3-numpy/torch link the libblas.so.3 alternative, which is the
-# netlib reference BLAS (~50x slower) unless an OpenBLAS package provides it.
+# netlib reference BLAS (~6 instead of ~100 GFLOP/s here) unless an OpenBLAS package provides it.
 blas=$("$py" -c "import sys; sys.path.insert(0, '$here'); import numpy, gemm_peers; print(gemm_peers.loaded_blas()[0])")
 if [[ "$blas" != OpenBLAS* ]]; then
   echo "numpy is not using OpenBLAS ($blas); that is no fair peer. Install it with:" >&2
@@ -46,7 +48,7 @@ fi
 
 echo "== 2/3 peers: numpy and torch" >&2
 # The peer script strips OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE and sets the
-# thread variables per subprocess itself; it warns if numpy is not on OpenBLAS.
+# thread variables per subprocess itself.
 "$py" "$here/gemm_peers.py" $quick | tee "$out/gemm-peers.jsonl"
 
 echo "== 3/3 table" >&2
