@@ -102,6 +102,24 @@ class CastRoundingTest {
     }
 
     @Test
+    void bf16AndF16ConvertIntoEachOtherWithOneRounding() {
+        for (DType[] pair : new DType[][]{{DType.BF16, DType.F16}, {DType.F16, DType.BF16}}) {
+            try (Tensor p = Tensor.empty(pair[0], 0x10000)) {
+                for (int bits = 0; bits < 0x10000; bits++) {
+                    p.segment().set(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, p.byteOffset() + 2L * bits, (short) bits);
+                }
+                try (Tensor q = Ops.cast(p, pair[1])) {
+                    for (int bits = 0; bits < 0x10000; bits++) {
+                        double v = pair[0] == DType.BF16 ? CastReference.decodeBf16(bits) : CastReference.decodeF16(bits);
+                        int expected = pair[1] == DType.F16 ? CastReference.roundToF16(v) : CastReference.roundToBf16(v);
+                        check(pair[1] == DType.F16 ? "f16 from bf16" : "bf16 from f16", (float) v, expected, bits(q, bits));
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void roundTripThroughSixteenBitsKeepsRepresentableValues() {
         // (i - 128) / 2 needs at most 8 significant bits: every one is a bf16 value.
         try (Tensor p = Tensor.empty(DType.BF16, 256)) {
