@@ -39,10 +39,12 @@ if [[ "$blas" != OpenBLAS* ]]; then
 fi
 
 echo "== 1/3 qlora4j: JMH GemmBenchmark" >&2
+# Measurement windows match the peers': 5 batches of about 0.3 s, of which the table takes the best
+# (gemm_peers.py time_best), after a warm-up long enough for the JIT to settle.
 if [[ -n "$quick" ]]; then
-  jmh_args=(-f 1 -wi 2 -i 3 -w 1s -r 1s)
+  jmh_args=(-f 1 -wi 2 -i 3 -w 1s -r 50ms)
 else
-  jmh_args=(-f 2 -wi 3 -i 5 -w 2s -r 2s)
+  jmh_args=(-f 1 -wi 6 -i 5 -w 1s -r 300ms)
 fi
 ./qlora4j bench GemmBenchmark -rf json -rff "$out/gemm-jmh.json" "${jmh_args[@]}"
 

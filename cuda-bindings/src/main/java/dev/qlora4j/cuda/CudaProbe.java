@@ -43,10 +43,13 @@ public final class CudaProbe {
                 return new Result(false, "cudaRuntimeGetVersion failed: " + errorText(rc), 0, 0);
             }
             int runtime = out.get(ValueLayout.JAVA_INT, 0);
+            // The driver version is 0 when no NVIDIA driver is installed: worth saying before the error.
+            int driver = cuda_runtime_h.cudaDriverGetVersion(out) == 0 ? out.get(ValueLayout.JAVA_INT, 0) : 0;
             rc = cuda_runtime_h.cudaGetDeviceCount(out);
             if (rc != 0) {
                 return new Result(false, "CUDA runtime " + runtime / 1000 + "." + (runtime % 1000) / 10
-                        + " loaded, but cudaGetDeviceCount failed: " + errorText(rc), runtime, 0);
+                        + " loaded (" + (driver == 0 ? "no NVIDIA driver" : "driver API " + driver / 1000 + "." + (driver % 1000) / 10)
+                        + "), but cudaGetDeviceCount failed: " + errorText(rc), runtime, 0);
             }
             int count = out.get(ValueLayout.JAVA_INT, 0);
             if (count == 0) {

@@ -11,7 +11,7 @@ import java.lang.invoke.MethodHandle;
 /**
  * Bindings to libcudart (CUDA 13), in the shape jextract generates: one holder class per
  * function with its descriptor, address and handle, created on first use. Written by hand because
- * jextract is not available as a build dependency; see {@code regen.sh} in this module.
+ * jextract is not available as a build dependency.
  */
 @SuppressWarnings({"checkstyle:TypeName", "unused"})
 public final class cuda_runtime_h {
@@ -25,8 +25,8 @@ public final class cuda_runtime_h {
         static final SymbolLookup LOOKUP = CudaLibraries.load("cudart", SONAME);
         static final Linker LINKER = Linker.nativeLinker();
 
-        static MethodHandle handle(String name, FunctionDescriptor desc, Linker.Option... options) {
-            return LINKER.downcallHandle(LOOKUP.findOrThrow(name), desc, options);
+        static MemorySegment address(String name) {
+            return LOOKUP.findOrThrow(name);
         }
     }
 
@@ -36,12 +36,16 @@ public final class cuda_runtime_h {
     // cudaError_t cudaRuntimeGetVersion(int *runtimeVersion)
     private static final class cudaRuntimeGetVersion {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER);
-        static final MemorySegment ADDR = Lib.LOOKUP.findOrThrow("cudaRuntimeGetVersion");
-        static final MethodHandle HANDLE = Lib.handle("cudaRuntimeGetVersion", DESC);
+        static final MemorySegment ADDR = Lib.address("cudaRuntimeGetVersion");
+        static final MethodHandle HANDLE = Lib.LINKER.downcallHandle(ADDR, DESC);
     }
 
     public static FunctionDescriptor cudaRuntimeGetVersion$descriptor() {
         return cudaRuntimeGetVersion.DESC;
+    }
+
+    public static MemorySegment cudaRuntimeGetVersion$address() {
+        return cudaRuntimeGetVersion.ADDR;
     }
 
     public static int cudaRuntimeGetVersion(MemorySegment runtimeVersion) {
@@ -55,11 +59,16 @@ public final class cuda_runtime_h {
     // cudaError_t cudaDriverGetVersion(int *driverVersion)
     private static final class cudaDriverGetVersion {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER);
-        static final MethodHandle HANDLE = Lib.handle("cudaDriverGetVersion", DESC);
+        static final MemorySegment ADDR = Lib.address("cudaDriverGetVersion");
+        static final MethodHandle HANDLE = Lib.LINKER.downcallHandle(ADDR, DESC);
     }
 
     public static FunctionDescriptor cudaDriverGetVersion$descriptor() {
         return cudaDriverGetVersion.DESC;
+    }
+
+    public static MemorySegment cudaDriverGetVersion$address() {
+        return cudaDriverGetVersion.ADDR;
     }
 
     public static int cudaDriverGetVersion(MemorySegment driverVersion) {
@@ -73,11 +82,16 @@ public final class cuda_runtime_h {
     // cudaError_t cudaGetDeviceCount(int *count)
     private static final class cudaGetDeviceCount {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER);
-        static final MethodHandle HANDLE = Lib.handle("cudaGetDeviceCount", DESC);
+        static final MemorySegment ADDR = Lib.address("cudaGetDeviceCount");
+        static final MethodHandle HANDLE = Lib.LINKER.downcallHandle(ADDR, DESC);
     }
 
     public static FunctionDescriptor cudaGetDeviceCount$descriptor() {
         return cudaGetDeviceCount.DESC;
+    }
+
+    public static MemorySegment cudaGetDeviceCount$address() {
+        return cudaGetDeviceCount.ADDR;
     }
 
     public static int cudaGetDeviceCount(MemorySegment count) {
@@ -91,11 +105,16 @@ public final class cuda_runtime_h {
     // const char* cudaGetErrorName(cudaError_t error) — short and never calls back: a critical call.
     private static final class cudaGetErrorName {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_POINTER, C_INT);
-        static final MethodHandle HANDLE = Lib.handle("cudaGetErrorName", DESC, Linker.Option.critical(false));
+        static final MemorySegment ADDR = Lib.address("cudaGetErrorName");
+        static final MethodHandle HANDLE = Lib.LINKER.downcallHandle(ADDR, DESC, Linker.Option.critical(false));
     }
 
     public static FunctionDescriptor cudaGetErrorName$descriptor() {
         return cudaGetErrorName.DESC;
+    }
+
+    public static MemorySegment cudaGetErrorName$address() {
+        return cudaGetErrorName.ADDR;
     }
 
     public static MemorySegment cudaGetErrorName(int error) {
@@ -109,11 +128,16 @@ public final class cuda_runtime_h {
     // const char* cudaGetErrorString(cudaError_t error)
     private static final class cudaGetErrorString {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_POINTER, C_INT);
-        static final MethodHandle HANDLE = Lib.handle("cudaGetErrorString", DESC, Linker.Option.critical(false));
+        static final MemorySegment ADDR = Lib.address("cudaGetErrorString");
+        static final MethodHandle HANDLE = Lib.LINKER.downcallHandle(ADDR, DESC, Linker.Option.critical(false));
     }
 
     public static FunctionDescriptor cudaGetErrorString$descriptor() {
         return cudaGetErrorString.DESC;
+    }
+
+    public static MemorySegment cudaGetErrorString$address() {
+        return cudaGetErrorString.ADDR;
     }
 
     public static MemorySegment cudaGetErrorString(int error) {

@@ -15,13 +15,15 @@ import java.nio.ByteOrder;
 /**
  * Batched GEMM {@code C[b] = A[b]·B[b] (+ C[b])} with F32, BF16 or F16 inputs, F32 accumulation and an
  * F32 output, organised as in BLIS/OpenBLAS: B is packed into panels of {@link #NR} columns, A into
- * panels of {@link #MR} rows, and a register-blocked {@code MR x NR} micro-kernel keeps 12 accumulators in vector registers — per k,
- * two B vectors, six broadcast A values, twelve FMAs. Packing is where dtype and transposition are
+ * panels of {@link #MR} rows, and a register-blocked {@code MR x NR} micro-kernel keeps 12
+ * accumulators in vector registers — per k, two B vectors, six broadcast A values, twelve FMAs. Packing is where dtype and transposition are
  * handled, so one micro-kernel serves every input type and transpose combination.
  *
- * <p>Blocking: a {@code KC x NR} B panel stays in L1 while the micro-kernel walks down an
- * {@code MC x KC} block of A kept in L2; the {@code KC x NC} block of packed B sits in L3. The
- * sizes can be tuned with the properties {@code qlora4j.gemm.kc/mc/nc}.
+ * <p>Blocking, measured on a 2-core AVX-512 Zen 4: a {@code KC x NR} panel of packed B (128 KiB at
+ * KC = 1024) is reused from L2 while the micro-kernel walks down an {@code MC x KC} block of packed
+ * A; a deep KC keeps the number of read-modify-write passes over C low, which costs more than
+ * the L1 residency a shallow KC would buy. Tune with {@code qlora4j.gemm.kc/mc/nc}. Each thread
+ * keeps its packing buffers (about 4.5 MiB at the defaults) for its lifetime.
  *
  * <p>{@link GemmReference} is the f64 scalar oracle for this kernel.
  */
@@ -89,9 +91,9 @@ public final class Gemm {
         int tilesPerMatrix = tilesM * tilesN;
         pool.run(batch * tilesPerMatrix, t -> {
             int bi = t / tilesPerMatrix;
-            int tile = t % tilesPerMatrix;
-            int m0 = (tile / tilesN) * mStep;
-            int n0 = (tile % tilesN) * nStep;
+            int index = t % tilesPerMatrix;
+            int m0 = (index / tilesN) * mStep;
+            int n0 = (index % tilesN) * nStep;
             tile(bi, m0, Math.min(m, m0 + mStep), n0, Math.min(n, n0 + nStep), k, a, b, c, accumulate);
         });
     }
