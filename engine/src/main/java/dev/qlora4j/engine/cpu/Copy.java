@@ -4,9 +4,6 @@ import dev.qlora4j.engine.DType;
 import dev.qlora4j.engine.Tensor;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
@@ -20,8 +17,6 @@ import java.nio.ByteOrder;
  */
 final class Copy {
     private static final VectorSpecies<Float> S = VectorWidth.FLOATS;
-    private static final VectorSpecies<Integer> I = VectorWidth.INTS;
-    private static final VectorSpecies<Short> H = VectorWidth.HALF_SHORTS;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
     private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED;
@@ -97,11 +92,11 @@ final class Copy {
         if (st == DType.F32 && dt == DType.BF16) {
             for (long bound = lo + S.loopBound(hi - lo); i < bound; i += S.length()) {
                 IntVector bits = FloatVector.fromMemorySegment(S, from, fromBase + i * 4, LE).reinterpretAsInts();
-                roundToBf16(bits).intoMemorySegment(to, toBase + i * 2, LE);
+                Bf16Vectors.round(bits).intoMemorySegment(to, toBase + i * 2, LE);
             }
         } else if (st == DType.BF16 && dt == DType.F32) {
             for (long bound = lo + S.loopBound(hi - lo); i < bound; i += S.length()) {
-                Gemm.loadFloats(DType.BF16, from, fromBase + i * 2).intoMemorySegment(to, toBase + i * 4, LE);
+                Bf16Vectors.widen(from, fromBase + i * 2).intoMemorySegment(to, toBase + i * 4, LE);
             }
         } else if (st == DType.F32 && dt == DType.F16) {
             for (; i < hi; i++) {
@@ -115,20 +110,6 @@ final class Copy {
         for (; i < hi; i++) {
             dt.writeFloat(to, toBase + i * ds, st.readFloat(from, fromBase + i * ss));
         }
-    }
-
-    /**
-     * Round-to-nearest-even of f32 bit patterns to bf16: add 0x7FFF plus the lowest kept bit, keep
-     * the high half. NaN lanes keep their high half with the quiet bit set instead, so rounding never
-     * turns a NaN into infinity.
-     */
-    static ShortVector roundToBf16(IntVector bits) {
-        IntVector lsb = bits.lanewise(VectorOperators.LSHR, 16).and(1);
-        IntVector rounded = bits.add(lsb).add(0x7FFF).lanewise(VectorOperators.LSHR, 16);
-        VectorMask<Integer> nan = bits.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000);
-        IntVector quiet = bits.lanewise(VectorOperators.LSHR, 16).or(0x0040);
-        IntVector result = rounded.blend(quiet, nan);
-        return (ShortVector) result.convertShape(VectorOperators.I2S, H, 0);
     }
 
     private static void copyStrided(Tensor src, Tensor dst) {

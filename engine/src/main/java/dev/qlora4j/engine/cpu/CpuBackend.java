@@ -35,7 +35,8 @@ public final class CpuBackend implements Backend, AutoCloseable {
         return pool.threads();
     }
 
-    ParallelPool pool() {
+    /** The threads this backend's kernels run on; other modules' kernels may share them. */
+    public ParallelPool pool() {
         return pool;
     }
 

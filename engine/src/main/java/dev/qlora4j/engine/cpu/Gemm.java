@@ -2,9 +2,6 @@ package dev.qlora4j.engine.cpu;
 
 import dev.qlora4j.engine.DType;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.Arena;
@@ -226,7 +223,7 @@ public final class Gemm {
         for (int jr = 0; jr < nc; jr += NR) {
             int cols = Math.min(NR, nc - jr);
             long panel = (long) (jr / NR) * kc * NR * Float.BYTES;
-            if (b.colStride() == 1 && cols == NR && b.dtype() != DType.F16) {
+            if (b.colStride() == 1 && cols == NR && (b.dtype() == DType.F32 || b.dtype() == DType.BF16)) {
                 // Rows of the panel are contiguous in B: vector loads that widen 16-bit types on the way.
                 for (int p = 0; p < kc; p++) {
                     long from = b.byteIndex(bi, pc + p, jc + jr);
@@ -282,16 +279,7 @@ public final class Gemm {
     }
 
     /** L consecutive F32 or BF16 elements as a float vector. */
-    static FloatVector loadFloats(DType t, MemorySegment s, long at) {
-        return switch (t) {
-            case F32 -> FloatVector.fromMemorySegment(S, s, at, LE);
-            case BF16 -> {
-                // bf16 is the high half of an f32: widen to 32 bits and shift into place.
-                ShortVector h = ShortVector.fromMemorySegment(VectorWidth.HALF_SHORTS, s, at, LE);
-                yield ((IntVector) h.convertShape(VectorOperators.S2I, VectorWidth.INTS, 0))
-                        .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            }
-            default -> throw new IllegalArgumentException("vector load of " + t + ": expected F32 or BF16");
-        };
+    private static FloatVector loadFloats(DType t, MemorySegment s, long at) {
+        return t == DType.BF16 ? Bf16Vectors.widen(s, at) : FloatVector.fromMemorySegment(S, s, at, LE);
     }
 }
