@@ -15,6 +15,8 @@ public final class Main {
 
     static {
         register(new InfoCommand());
+        register(new QuantizeCommand());
+        register(new DequantizeCommand());
     }
 
     private Main() {

@@ -1,0 +1,91 @@
+package dev.qlora4j.cli;
+
+import dev.qlora4j.engine.DType;
+import dev.qlora4j.engine.Ops;
+import dev.qlora4j.engine.Tensor;
+import dev.qlora4j.engine.safetensors.SafetensorsFile;
+import dev.qlora4j.engine.safetensors.SafetensorsWriter;
+import dev.qlora4j.nf4.BnbCheckpoint;
+import dev.qlora4j.nf4.FourBitWeight;
+import dev.qlora4j.nf4.Int8Weight;
+
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** {@code qlora4j dequantize IN OUT}: bitsandbytes-format weights back to F32 or BF16. */
+final class DequantizeCommand implements Command {
+    @Override
+    public String name() {
+        return "dequantize";
+    }
+
+    @Override
+    public String summary() {
+        return "turn a bitsandbytes-layout .safetensors file's NF4/FP4/INT8 weights back into F32 or BF16";
+    }
+
+    @Override
+    public String usage() {
+        return """
+                usage: qlora4j dequantize IN.safetensors OUT.safetensors [--dtype f32|bf16]
+
+                Replaces each quantized weight (4-bit with its quant_state, or LLM.int8 with its SCB) by
+                its dequantized values and copies every other tensor unchanged. Default dtype: f32.
+                OUT is written to a temporary file and renamed.""";
+    }
+
+    @Override
+    public int run(List<String> argList, PrintStream out) throws Exception {
+        Args args = Args.parse("dequantize", argList, Set.of("--dtype"), Set.of());
+        if (args.positionals().size() != 2) {
+            throw new UsageException("expected IN and OUT files, got " + args.positionals());
+        }
+        DType dtype = switch (args.get("--dtype", "f32")) {
+            case "f32" -> DType.F32;
+            case "bf16" -> DType.BF16;
+            default -> throw new UsageException("--dtype " + args.get("--dtype", "") + ": expected f32 or bf16");
+        };
+        Path in = Path.of(args.positionals().get(0));
+        Path target = Path.of(args.positionals().get(1));
+        if (!Files.isRegularFile(in)) {
+            throw new IllegalArgumentException(in + ": no such file");
+        }
+        Map<String, Tensor> output = new LinkedHashMap<>();
+        int count = 0;
+        try (SafetensorsFile file = SafetensorsFile.open(in)) {
+            Set<String> consumed = new HashSet<>();
+            for (String name : BnbCheckpoint.fourBitNames(file)) {
+                try (FourBitWeight q = BnbCheckpoint.readFourBit(file, name)) {
+                    output.put(name, q.dequantize(dtype));
+                }
+                consumed.addAll(BnbCheckpoint.ownedKeys(file, name));
+                count++;
+            }
+            for (String name : BnbCheckpoint.int8Names(file)) {
+                try (Int8Weight q = BnbCheckpoint.readInt8(file, name)) {
+                    output.put(name, q.dequantize(dtype));
+                }
+                consumed.addAll(BnbCheckpoint.ownedKeys(file, name));
+                count++;
+            }
+            for (String name : file.names()) {
+                if (!consumed.contains(name)) {
+                    try (Tensor t = file.tensor(name)) {
+                        output.put(name, Ops.cast(t, t.dtype()));
+                    }
+                }
+            }
+            SafetensorsWriter.write(target, output, Map.of("format", "pt"));
+        } finally {
+            output.values().forEach(Tensor::close);
+        }
+        out.printf("dequantized %d weight(s) to %s; wrote %s%n", count, dtype, target);
+        return 0;
+    }
+}

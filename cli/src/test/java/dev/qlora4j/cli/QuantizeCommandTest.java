@@ -1,0 +1,137 @@
+package dev.qlora4j.cli;
+
+import dev.qlora4j.engine.DType;
+import dev.qlora4j.engine.Tensor;
+import dev.qlora4j.engine.safetensors.SafetensorsFile;
+import dev.qlora4j.engine.safetensors.SafetensorsWriter;
+import dev.qlora4j.nf4.BnbCheckpoint;
+import dev.qlora4j.nf4.FourBitWeight;
+import dev.qlora4j.nf4.QuantType;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The quantize and dequantize commands end to end on small files, including bad input. */
+class QuantizeCommandTest {
+    @TempDir
+    Path dir;
+    private Path in;
+
+    private record Run(int status, String out, String err) {
+    }
+
+    private static Run run(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int status = Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+        return new Run(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    @BeforeEach
+    void writeInput() throws Exception {
+        in = dir.resolve("in.safetensors");
+        SplittableRandom r = new SplittableRandom(3);
+        float[] w = new float[64 * 96];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = (float) (r.nextGaussian() * 0.02);
+        }
+        Map<String, Tensor> t = new LinkedHashMap<>();
+        t.put("model.layers.0.mlp.up_proj.weight", Tensor.of(DType.BF16, w, 64, 96));
+        t.put("model.norm.weight", Tensor.of(new float[]{1, 2, 3}, 3));
+        t.put("ids", Tensor.of(DType.I32, new float[]{1, 2}, 2));
+        try {
+            SafetensorsWriter.write(in, t);
+        } finally {
+            t.values().forEach(Tensor::close);
+        }
+    }
+
+    @Test
+    void quantizeWritesTheBitsandbytesLayoutAndDequantizeRestoresTheValues() throws Exception {
+        Path q = dir.resolve("q.safetensors");
+        Run r = run("quantize", in.toString(), q.toString());
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.out().contains("quantized 1 tensor(s) to nf4 blocksize 64 + double quant"), r.out());
+        try (SafetensorsFile f = SafetensorsFile.open(q)) {
+            assertEquals(List.of("model.layers.0.mlp.up_proj.weight",
+                    "model.layers.0.mlp.up_proj.weight.absmax",
+                    "model.layers.0.mlp.up_proj.weight.quant_map",
+                    "model.layers.0.mlp.up_proj.weight.nested_absmax",
+                    "model.layers.0.mlp.up_proj.weight.nested_quant_map",
+                    "model.layers.0.mlp.up_proj.weight.quant_state.bitsandbytes__nf4",
+                    "model.norm.weight", "ids"), f.names());
+            assertEquals(Map.of("format", "pt"), f.metadata());
+        }
+        Path back = dir.resolve("back.safetensors");
+        Run d = run("dequantize", q.toString(), back.toString(), "--dtype", "bf16");
+        assertEquals(0, d.status(), d.err());
+        try (SafetensorsFile original = SafetensorsFile.open(in); SafetensorsFile f = SafetensorsFile.open(back);
+             Tensor w = original.tensor("model.layers.0.mlp.up_proj.weight");
+             FourBitWeight expected = FourBitWeight.quantize(w, QuantType.NF4, 64, true);
+             Tensor e = expected.dequantize(DType.BF16); Tensor got = f.tensor("model.layers.0.mlp.up_proj.weight");
+             Tensor norm = f.tensor("model.norm.weight")) {
+            assertEquals(List.of("model.layers.0.mlp.up_proj.weight", "model.norm.weight", "ids"), f.names());
+            assertArrayEquals(e.toFloatArray(), got.toFloatArray());
+            assertArrayEquals(new float[]{1, 2, 3}, norm.toFloatArray());
+        }
+    }
+
+    @Test
+    void int8AndFp4WithOptions() throws Exception {
+        Path q8 = dir.resolve("q8.safetensors");
+        assertEquals(0, run("quantize", in.toString(), q8.toString(), "--type", "int8").status());
+        try (SafetensorsFile f = SafetensorsFile.open(q8)) {
+            assertEquals(List.of("model.layers.0.mlp.up_proj.weight"), BnbCheckpoint.int8Names(f));
+        }
+        Path q4 = dir.resolve("q4.safetensors");
+        Run r = run("quantize", in.toString(), q4.toString(), "--type", "fp4", "--blocksize", "128", "--no-double-quant",
+                "--include", "up_proj");
+        assertEquals(0, r.status(), r.err());
+        try (SafetensorsFile f = SafetensorsFile.open(q4); FourBitWeight w = BnbCheckpoint.readFourBit(f, "model.layers.0.mlp.up_proj.weight")) {
+            assertEquals(QuantType.FP4, w.type());
+            assertEquals(128, w.blocksize());
+            assertFalse(w.doubleQuant());
+        }
+    }
+
+    @Test
+    void badInputGivesAMessageANonZeroExitAndNoOutputFile() throws Exception {
+        Path out = dir.resolve("out.safetensors");
+        Path notSafetensors = dir.resolve("notes.txt");
+        Files.writeString(notSafetensors, "hello, this is not a safetensors file at all");
+        String[][] cases = {
+                {"quantize", dir.resolve("missing.safetensors").toString(), out.toString()},
+                {"quantize", notSafetensors.toString(), out.toString()},
+                {"quantize", in.toString(), out.toString(), "--blocksize", "48"},
+                {"quantize", in.toString(), out.toString(), "--include", "ids"},
+                {"quantize", in.toString(), out.toString(), "--type", "nf5"},
+                {"quantize", in.toString()},
+                {"dequantize", in.toString(), out.toString(), "--dtype", "f64"},
+        };
+        String[] expected = {"no such file", "header length", "block size 48", "I32", "nf5", "expected IN and OUT", "f64"};
+        for (int i = 0; i < cases.length; i++) {
+            Run r = run(cases[i]);
+            assertTrue(r.status() != 0, String.join(" ", cases[i]));
+            assertTrue(r.err().contains(expected[i]), r.err());
+            assertFalse(Files.exists(out), "no output after: " + String.join(" ", cases[i]));
+        }
+        try (var files = Files.list(dir)) {
+            assertTrue(files.noneMatch(p -> p.toString().endsWith(".tmp")), "no temporary file left behind");
+        }
+    }
+}
