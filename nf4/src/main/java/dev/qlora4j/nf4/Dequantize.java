@@ -82,61 +82,77 @@ final class Dequantize {
         return r.reinterpretAsFloats();
     }
 
+    /**
+     * What decoding needs of a 4-bit weight, gathered once: its packed bytes, reconstructed absmax
+     * and code table (as values and as lookup vectors).
+     */
+    record Decoder(MemorySegment src, long srcBase, long n, float[] absmax, int blocksize, QuantType type,
+                   IntVector[] table) {
+        static Decoder of(FourBitWeight w) {
+            w.packed().checkOpen("dequantize");
+            return new Decoder(w.packed().segment(), w.packed().byteOffset(), w.shape().numel(), w.absmax(),
+                    w.blocksize(), w.type(), tables(w.type().codeValues()));
+        }
+
+        /**
+         * Elements [lo, hi) of the weight, in row-major order, written as f32 (or bf16) to
+         * {@code dst} from byte {@code dstBase} on: scalar up to the next step boundary, then whole
+         * vector steps (each inside one block: blocks are multiples of STEP), then a scalar tail.
+         */
+        void decode(long lo, long hi, DType out, MemorySegment dst, long dstBase) {
+            int os = out.byteSize();
+            long packedBytes = (n + 1) / 2;
+            long i = lo;
+            for (; i < hi && i % STEP != 0; i++) {
+                store(out, dst, dstBase + (i - lo) * os, element(src, srcBase, absmax, blocksize, type, i));
+            }
+            // The byte load may read up to 8 bytes: it stays inside the packed data.
+            for (; i + STEP <= hi && i / 2 + BYTES.length() <= packedBytes; i += STEP) {
+                float scale = absmax[(int) (i / blocksize)];
+                IntVector bytes = ((IntVector) ByteVector.fromMemorySegment(BYTES, src, srcBase + i / 2, LE)
+                        .convertShape(VectorOperators.B2I, I, 0)).and(0xFF);
+                IntVector high = bytes.lanewise(VectorOperators.LSHR, 4);
+                IntVector low = bytes.and(0xF);
+                FloatVector first = lookup(ZIP_FIRST.selectFrom(high, low), table).mul(scale);
+                FloatVector second = lookup(ZIP_SECOND.selectFrom(high, low), table).mul(scale);
+                long at = dstBase + (i - lo) * os;
+                if (out == DType.F32) {
+                    first.intoMemorySegment(dst, at, LE);
+                    second.intoMemorySegment(dst, at + (long) L * 4, LE);
+                } else {
+                    Bf16Vectors.round(first).intoMemorySegment(dst, at, LE);
+                    Bf16Vectors.round(second).intoMemorySegment(dst, at + (long) L * 2, LE);
+                }
+            }
+            for (; i < hi; i++) {
+                store(out, dst, dstBase + (i - lo) * os, element(src, srcBase, absmax, blocksize, type, i));
+            }
+        }
+    }
+
+    private static void store(DType out, MemorySegment dst, long at, float v) {
+        if (out == DType.F32) {
+            dst.set(F32, at, v);
+        } else {
+            dst.set(ValueLayout.JAVA_SHORT_UNALIGNED, at, FloatBits.floatToBf16(v));
+        }
+    }
+
     static Tensor fourBit(FourBitWeight w, DType out) {
         if (out != DType.F32 && out != DType.BF16) {
             throw new IllegalArgumentException("dequantize " + w + ": output dtype " + out + ", expected F32 or BF16");
         }
-        w.packed().checkOpen("dequantize");
-        long n = w.shape().numel();
-        float[] absmax = w.absmax();
+        Decoder d = Decoder.of(w);
         Tensor result = Tensor.empty(out, w.shape(), dev.qlora4j.engine.Device.CPU);
-        MemorySegment src = w.packed().segment();
-        long srcBase = w.packed().byteOffset();
         MemorySegment dst = result.segment();
         long dstBase = result.byteOffset();
-        IntVector[] table = tables(w.type().codeValues());
-        int blocksize = w.blocksize();
+        long n = d.n();
         int tasks = (int) ((n + CHUNK - 1) / CHUNK);
         CpuBackend.shared().pool().run(tasks, t -> {
             long lo = (long) t * CHUNK;
-            long hi = Math.min(n, lo + CHUNK);
-            range(src, srcBase, n, absmax, blocksize, table, out, dst, dstBase, lo, hi, w.type());
+            d.decode(lo, Math.min(n, lo + CHUNK), out, dst, dstBase + lo * out.byteSize());
         });
         return result;
-    }
-
-    /** Elements [lo, hi), lo a multiple of every block size and of 2L. */
-    private static void range(MemorySegment src, long srcBase, long n, float[] absmax, int blocksize, IntVector[] table,
-                              DType out, MemorySegment dst, long dstBase, long lo, long hi, QuantType type) {
-        int os = out.byteSize();
-        long packedBytes = (n + 1) / 2;
-        long i = lo;
-        // Steps of STEP elements (within one block: blocks are >= 32 >= STEP and aligned) while the
-        // byte load, which may read up to 8 bytes, stays inside the packed data.
-        for (; i + STEP <= hi && i / 2 + BYTES.length() <= packedBytes; i += STEP) {
-            float scale = absmax[(int) (i / blocksize)];
-            IntVector bytes = ((IntVector) ByteVector.fromMemorySegment(BYTES, src, srcBase + i / 2, LE)
-                    .convertShape(VectorOperators.B2I, I, 0)).and(0xFF);
-            IntVector high = bytes.lanewise(VectorOperators.LSHR, 4);
-            IntVector low = bytes.and(0xF);
-            FloatVector first = lookup(ZIP_FIRST.selectFrom(high, low), table).mul(scale);
-            FloatVector second = lookup(ZIP_SECOND.selectFrom(high, low), table).mul(scale);
-            if (out == DType.F32) {
-                first.intoMemorySegment(dst, dstBase + i * 4, LE);
-                second.intoMemorySegment(dst, dstBase + (i + L) * 4, LE);
-            } else {
-                Bf16Vectors.round(first).intoMemorySegment(dst, dstBase + i * 2, LE);
-                Bf16Vectors.round(second).intoMemorySegment(dst, dstBase + (i + L) * 2, LE);
-            }
-        }
-        for (; i < hi; i++) {
-            float v = element(src, srcBase, absmax, blocksize, type, i);
-            if (out == DType.F32) {
-                dst.set(F32, dstBase + i * os, v);
-            } else {
-                dst.set(ValueLayout.JAVA_SHORT_UNALIGNED, dstBase + i * os, FloatBits.floatToBf16(v));
-            }
-        }
     }
 
     /** Element i, dequantized to f32: the scalar definition. */

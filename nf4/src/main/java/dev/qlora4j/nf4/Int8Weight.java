@@ -98,6 +98,17 @@ public final class Int8Weight implements QuantizedWeight {
         return result;
     }
 
+    /** Elements [lo, hi) in row-major order, dequantized to f32 into dst from byte {@code at}. */
+    void decode(long lo, long hi, MemorySegment dst, long at) {
+        int cols = cb.dim(1);
+        MemorySegment c = cb.segment();
+        MemorySegment s = scb.segment();
+        for (long i = lo; i < hi; i++, at += Float.BYTES) {
+            float scale = s.get(ValueLayout.JAVA_FLOAT_UNALIGNED, scb.byteOffset() + (i / cols) * Float.BYTES);
+            dst.set(ValueLayout.JAVA_FLOAT_UNALIGNED, at, c.get(ValueLayout.JAVA_BYTE, cb.byteOffset() + i) * scale * INV_127);
+        }
+    }
+
     /** int8 data plus one f32 scale per row. */
     @Override
     public long footprintBytes() {

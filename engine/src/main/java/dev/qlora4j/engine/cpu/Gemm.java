@@ -11,7 +11,8 @@ import java.nio.ByteOrder;
 
 /**
  * Batched GEMM {@code C[b] = A[b]·B[b] (+ C[b])} with F32, BF16 or F16 inputs, F32 accumulation and an
- * F32 output, organised as in BLIS/OpenBLAS: B is packed into panels of {@link #NR} columns, A into
+ * F32 output, organised as in BLIS/OpenBLAS: B is packed into panels of {@link #NR} columns (by its
+ * {@link PanelSource}, which may decode a quantized weight), A into
  * panels of {@link #MR} rows, and a register-blocked {@code MR x NR} micro-kernel keeps 12
  * accumulators in vector registers — per k, two B vectors, six broadcast A values, twelve FMAs. Packing is where dtype and transposition are
  * handled, so one micro-kernel serves every input type and transpose combination.
@@ -28,7 +29,7 @@ public final class Gemm {
     private static final VectorSpecies<Float> S = VectorWidth.FLOATS;
     private static final int L = S.length();
     static final int MR = 6;
-    static final int NR = 2 * L;
+    static final int NR = PanelSource.NR;
     private static final int KC = Integer.getInteger("qlora4j.gemm.kc", 1024);
     private static final int MC = roundUp(Integer.getInteger("qlora4j.gemm.mc", 96), MR);
     private static final int NC = roundUp(Integer.getInteger("qlora4j.gemm.nc", 1024), NR);
@@ -57,7 +58,7 @@ public final class Gemm {
      *
      * @param accumulate add to C instead of overwriting it
      */
-    public static void gemm(ParallelPool pool, int batch, int m, int n, int k, MatrixOperand a, MatrixOperand b,
+    public static void gemm(ParallelPool pool, int batch, int m, int n, int k, MatrixOperand a, PanelSource b,
                             MatrixOperand c, boolean accumulate) {
         if (c.dtype() != DType.F32 || c.colStride() != 1) {
             throw new IllegalArgumentException("gemm: C must be F32 with unit column stride, got " + c);
@@ -74,8 +75,7 @@ public final class Gemm {
         int mTiles = 1;
         int nTiles = 1;
         if (perMatrix > 1) {
-            double bPackCost = b.colStride() == 1 && b.dtype() != DType.F16 ? 0.25 : 1.0;
-            if ((double) n * bPackCost < m && m >= perMatrix * MR) {
+            if (n * b.packCostPerElement() < m && m >= perMatrix * MR) {
                 mTiles = Math.min(perMatrix, (m + MR - 1) / MR);
             } else {
                 nTiles = Math.min(perMatrix, (n + NR - 1) / NR);
@@ -96,7 +96,7 @@ public final class Gemm {
     }
 
     /** C[b][m0:m1, n0:n1] on the current thread. */
-    private static void tile(int bi, int m0, int m1, int n0, int n1, int k, MatrixOperand a, MatrixOperand b,
+    private static void tile(int bi, int m0, int m1, int n0, int n1, int k, MatrixOperand a, PanelSource b,
                              MatrixOperand c, boolean accumulate) {
         Workspace ws = WORKSPACE.get();
         MemorySegment cs = c.segment();
@@ -113,7 +113,7 @@ public final class Gemm {
             int nc = Math.min(NC, n1 - jc);
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
-                packB(b, bi, pc, kc, jc, nc, ws.packedB);
+                b.packPanels(bi, pc, kc, jc, nc, ws.packedB);
                 boolean add = accumulate || pc > 0;
                 for (int ic = m0; ic < m1; ic += MC) {
                     int mc = Math.min(MC, m1 - ic);
@@ -214,11 +214,8 @@ public final class Gemm {
         }
     }
 
-    /**
-     * Packs B[pc:pc+kc, jc:jc+nc] into panels of NR columns: panel q holds, for each p, the NR
-     * values B(pc+p, jc+q*NR .. +NR), zero-padded past column nc.
-     */
-    private static void packB(MatrixOperand b, int bi, int pc, int kc, int jc, int nc, MemorySegment dst) {
+    /** {@link PanelSource#packPanels} for a matrix in memory. */
+    static void packB(MatrixOperand b, int bi, int pc, int kc, int jc, int nc, MemorySegment dst) {
         MemorySegment src = b.segment();
         for (int jr = 0; jr < nc; jr += NR) {
             int cols = Math.min(NR, nc - jr);

@@ -12,7 +12,18 @@ import java.lang.foreign.MemorySegment;
  * @param dtype F32, BF16 or F16 for GEMM inputs; F32 for outputs
  */
 public record MatrixOperand(MemorySegment segment, DType dtype, long offset, long batchStride, long rowStride,
-                            long colStride) {
+                            long colStride) implements PanelSource {
+
+    @Override
+    public void packPanels(int b, int pc, int kc, int jc, int nc, MemorySegment dst) {
+        Gemm.packB(this, b, pc, kc, jc, nc, dst);
+    }
+
+    /** Row-major F32/BF16 panels are vector copies; anything else is an element-by-element transpose. */
+    @Override
+    public double packCostPerElement() {
+        return colStride == 1 && (dtype == DType.F32 || dtype == DType.BF16) ? 0.25 : 1.0;
+    }
 
     /** Byte address of element (b, i, j) within {@link #segment()}. */
     long byteIndex(int b, long i, long j) {

@@ -1,0 +1,54 @@
+package dev.qlora4j.nf4;
+
+import dev.qlora4j.engine.DType;
+import dev.qlora4j.engine.Device;
+import dev.qlora4j.engine.Shape;
+import dev.qlora4j.engine.Tensor;
+import dev.qlora4j.engine.cpu.CpuBackend;
+import dev.qlora4j.engine.cpu.Gemm;
+import dev.qlora4j.engine.cpu.MatrixOperand;
+
+/**
+ * Products with a quantized weight W [out, in] that never materialize W in f32: the GEMM decodes
+ * one {@code KC x NC} block of it at a time while packing its panels ({@link QuantizedPanels}).
+ */
+public final class QuantizedMatmul {
+    private QuantizedMatmul() {
+    }
+
+    /** A linear layer's forward: {@code x[..., in] · dequant(W)ᵀ -> F32 [..., out]}. */
+    public static Tensor linear(Tensor x, QuantizedWeight w) {
+        return multiply("linear", x, w, QuantizedPanels.Orientation.TRANSPOSED, w.shape().dim(1), w.shape().dim(0));
+    }
+
+    /** A linear layer's input gradient: {@code dy[..., out] · dequant(W) -> F32 [..., in]}. */
+    public static Tensor linearInputGradient(Tensor dy, QuantizedWeight w) {
+        return multiply("linearInputGradient", dy, w, QuantizedPanels.Orientation.AS_STORED, w.shape().dim(0),
+                w.shape().dim(1));
+    }
+
+    private static Tensor multiply(String op, Tensor x, QuantizedWeight w, QuantizedPanels.Orientation orientation,
+                                   int k, int n) {
+        x.checkOpen(op);
+        if (w.shape().rank() != 2) {
+            throw new IllegalArgumentException(op + ": weight of shape " + w.shape() + "; expected 2-D [out, in]");
+        }
+        if (x.rank() < 1 || x.dim(-1) != k || !x.dtype().isFloatingPoint() || !x.device().equals(Device.CPU)) {
+            throw new IllegalArgumentException(op + ": input " + x.describe() + " with weight " + w.shape()
+                    + "; expected a CPU F32/BF16/F16 tensor of shape [..., " + k + "]");
+        }
+        int[] outDims = x.shape().dims();
+        outDims[outDims.length - 1] = n;
+        Tensor out = Tensor.empty(DType.F32, Shape.of(outDims), Device.CPU);
+        int m = (int) (x.numel() / Math.max(1, k));
+        if (out.numel() == 0) {
+            return out;
+        }
+        try (Tensor xc = x.contiguous()) {
+            MatrixOperand a = new MatrixOperand(xc.segment(), xc.dtype(), xc.offset(), 0, k, 1);
+            MatrixOperand c = new MatrixOperand(out.segment(), DType.F32, out.offset(), 0, n, 1);
+            Gemm.gemm(CpuBackend.shared().pool(), 1, m, n, k, a, QuantizedPanels.of(w, orientation), c, false);
+        }
+        return out;
+    }
+}
