@@ -128,6 +128,37 @@ final class Dequantize {
                 store(out, dst, dstBase + (i - lo) * os, element(src, srcBase, absmax, blocksize, type, i));
             }
         }
+
+        /**
+         * {@code Σ_p x[p] · W_flat[start + p]} for p < k, where start and k are whole blocks (and whole
+         * vector steps): per block, the code values times x accumulate in a vector, which is then
+         * scaled by the block's absmax once. Reads half a byte per weight.
+         */
+        float dot(long start, int k, float[] x) {
+            FloatVector acc = FloatVector.zero(S);
+            for (int b0 = 0; b0 < k; b0 += blocksize) {
+                FloatVector block = FloatVector.zero(S);
+                for (int p = b0; p < b0 + blocksize; p += STEP) {
+                    long i = start + p;
+                    IntVector bytes = ((IntVector) ByteVector.fromMemorySegment(BYTES, src, srcBase + i / 2, LE)
+                            .convertShape(VectorOperators.B2I, I, 0)).and(0xFF);
+                    IntVector high = bytes.lanewise(VectorOperators.LSHR, 4);
+                    IntVector low = bytes.and(0xF);
+                    block = lookup(ZIP_FIRST.selectFrom(high, low), table).fma(FloatVector.fromArray(S, x, p), block);
+                    block = lookup(ZIP_SECOND.selectFrom(high, low), table).fma(FloatVector.fromArray(S, x, p + L), block);
+                }
+                acc = block.fma(FloatVector.broadcast(S, absmax[(int) ((start + b0) / blocksize)]), acc);
+            }
+            return acc.reduceLanes(VectorOperators.ADD);
+        }
+
+        /**
+         * Whether {@link #dot} applies to rows of {@code k} elements: whole blocks, and byte loads no
+         * wider than a step (at 128 bits they would read past the last byte).
+         */
+        boolean rowsAreWholeBlocks(int k) {
+            return k % blocksize == 0 && blocksize % STEP == 0 && BYTES.length() == L;
+        }
     }
 
     private static void store(DType out, MemorySegment dst, long at, float v) {

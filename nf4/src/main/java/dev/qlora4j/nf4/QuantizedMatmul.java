@@ -27,6 +27,23 @@ public final class QuantizedMatmul {
                 w.shape().dim(1));
     }
 
+    /** One token: each output is a dot product streamed straight from the packed codes. */
+    private static void gemv(Dequantize.Decoder d, Tensor x, int k, int n, Tensor out) {
+        float[] xs;
+        try (Tensor xf = x.dtype() == DType.F32 ? x.contiguous() : dev.qlora4j.engine.Ops.cast(x, DType.F32)) {
+            xs = xf.toFloatArray();
+        }
+        int rowsPerTask = 64;
+        java.lang.foreign.MemorySegment y = out.segment();
+        long yBase = out.byteOffset();
+        CpuBackend.shared().pool().run((n + rowsPerTask - 1) / rowsPerTask, t -> {
+            for (int j = t * rowsPerTask; j < Math.min(n, (t + 1) * rowsPerTask); j++) {
+                y.set(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, yBase + (long) j * Float.BYTES,
+                        d.dot((long) j * k, k, xs));
+            }
+        });
+    }
+
     private static Tensor multiply(String op, Tensor x, QuantizedWeight w, QuantizedPanels.Orientation orientation,
                                    int k, int n) {
         x.checkOpen(op);
@@ -43,6 +60,13 @@ public final class QuantizedMatmul {
         int m = (int) (x.numel() / Math.max(1, k));
         if (out.numel() == 0) {
             return out;
+        }
+        if (m == 1 && orientation == QuantizedPanels.Orientation.TRANSPOSED && w instanceof FourBitWeight f) {
+            Dequantize.Decoder d = Dequantize.Decoder.of(f);
+            if (d.rowsAreWholeBlocks(k)) {
+                gemv(d, x, k, n, out);
+                return out;
+            }
         }
         try (Tensor xc = x.contiguous()) {
             MatrixOperand a = new MatrixOperand(xc.segment(), xc.dtype(), xc.offset(), 0, k, 1);

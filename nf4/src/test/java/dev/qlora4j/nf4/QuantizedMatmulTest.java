@@ -60,7 +60,7 @@ class QuantizedMatmulTest {
     @Test
     void forwardAndInputGradientMatchTheDequantizedProduct() {
         SplittableRandom r = new SplittableRandom(40);
-        int[][] weights = {{96, 64}, {200, 130}, {33, 1100}, {70, 2}};
+        int[][] weights = {{96, 64}, {200, 130}, {33, 1100}, {70, 2}, {40, 512}};
         int[] tokens = {1, 3, 17, 100};
         for (int[] ws : weights) {
             for (int kind = 0; kind < 4; kind++) {

@@ -70,6 +70,13 @@ public final class CpuBackend implements Backend, AutoCloseable {
             return;
         }
         MatrixOperand c = new MatrixOperand(out.segment(), DType.F32, out.offset(), (long) m * n, n, 1);
+        if (m * batch == 1 && a.stride(-1) == 1 && b.rank() == 2 && b.stride(0) == 1
+                && (b.dtype() == DType.F32 || b.dtype() == DType.BF16)) {
+            // One row times a transposed weight (x·Wᵀ for one token): dot products over W's contiguous rows.
+            Gemv.gemv(pool, n, k, a.segment(), a.dtype(), a.offset(), b.segment(), b.dtype(),
+                    b.offset(), b.stride(1), out.segment(), out.offset(), accumulate);
+            return;
+        }
         if (b.rank() == 2 && batch > 1) {
             // A weight shared by every batch: fold the batch into the rows of one taller product when a's layout allows.
             MatrixOperand folded = asMatrix(a, a.rank() - 1);
