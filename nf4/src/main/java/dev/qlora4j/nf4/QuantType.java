@@ -15,10 +15,18 @@ public enum QuantType {
             0x00000000, 0x3BAAAAAB, 0x3F2AAAAB, 0x3F800000, 0x3EAAAAAB, 0x3F000000, 0x3E2AAAAB, 0x3E800000,
             0x80000000, 0xBBAAAAAB, 0xBF2AAAAB, 0xBF800000, 0xBEAAAAAB, 0xBF000000, 0xBE2AAAAB, 0xBE800000});
 
-    /** NF4 decision thresholds between codes k and k+1 (each the f32 midpoint of its neighbours). */
-    private static final float[] NF4_THRESHOLDS = floats(
-            0xBF591CD8, 0xBF1C5270, 0xBEEB8480, 0xBEADEA76, 0xBE703CEC, 0xBE0D38BC, 0xBD3A7871,
-            0x3D22FAFF, 0x3DF64862, 0x3E5067E0, 0x3E9582D4, 0x3EC753F9, 0x3F006D04, 0x3F248DAF, 0x3F5C89DA);
+    /**
+     * NF4 decision thresholds between codes k and k+1: the decimal literals of bitsandbytes'
+     * {@code dQuantizeNF4}, each rounded once to the nearest f32 as nvcc (and javac) round a float
+     * literal. Four of them (k = 0, 8, 12, 14) lie exactly halfway between two f32 values, so a
+     * detour through double rounds them the other way; the single rounding is what the CUDA kernel
+     * compares against.
+     */
+    private static final float[] NF4_THRESHOLDS = {
+            -0.8480964004993439f, -0.6106329262256622f, -0.4599952697753906f, -0.33967943489551544f,
+            -0.23460740596055984f, -0.13791173323988914f, -0.045525018125772476f, 0.03979014977812767f,
+            0.1202552504837513f, 0.2035212516784668f, 0.2920137718319893f, 0.3893125355243683f,
+            0.5016634166240692f, 0.6427869200706482f, 0.8614784181118011f};
 
     /** FP4 magnitude thresholds: bitsandbytes' literals, not the midpoints (five differ by 1-2 ulp). */
     private static final float[] FP4_THRESHOLDS = floats(
@@ -39,6 +47,11 @@ public enum QuantType {
             f[i] = Float.intBitsToFloat(bits[i]);
         }
         return f;
+    }
+
+    /** NF4's threshold between codes k and k+1 (a value equal to it takes code k). */
+    static float nf4Threshold(int k) {
+        return NF4_THRESHOLDS[k];
     }
 
     /** The dequantization value of each code (FP4 code 8 is -0.0, as the CUDA kernel computes it). */

