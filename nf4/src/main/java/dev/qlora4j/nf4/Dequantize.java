@@ -9,6 +9,7 @@ import dev.qlora4j.engine.cpu.VectorWidth;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -33,6 +34,28 @@ final class Dequantize {
     private static final int L = S.length();
     /** Elements per vector step: two float vectors, from L packed bytes. */
     private static final int STEP = 2 * L;
+    /** Codes in one int vector of packed bytes, the step of {@link Decoder#dot}. */
+    static final int CHUNK_CODES = 8 * L;
+    /**
+     * LANE_GROUPS[log2(w)][g]: the lanes of group g when lanes are grouped w at a time (w = lanes per
+     * block in {@link Decoder#dot}, a power of two).
+     */
+    @SuppressWarnings("unchecked")
+    private static final VectorMask<Float>[][] LANE_GROUPS = new VectorMask[Integer.numberOfTrailingZeros(L) + 1][];
+
+    static {
+        for (int log = 0; log < LANE_GROUPS.length; log++) {
+            int width = 1 << log;
+            LANE_GROUPS[log] = new VectorMask[L / width];
+            for (int g = 0; g < L / width; g++) {
+                boolean[] bits = new boolean[L];
+                for (int lane = g * width; lane < (g + 1) * width; lane++) {
+                    bits[lane] = true;
+                }
+                LANE_GROUPS[log][g] = VectorMask.fromArray(S, bits, 0);
+            }
+        }
+    }
     /** Bytes are loaded with at least 8 lanes (the narrowest byte species); the first L are used. */
     private static final VectorSpecies<Byte> BYTES = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, L * 8)));
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
@@ -83,14 +106,15 @@ final class Dequantize {
     }
 
     /**
-     * What decoding needs of a 4-bit weight, gathered once: its packed bytes, reconstructed absmax
-     * and code table (as values and as lookup vectors).
+     * What decoding needs of a 4-bit weight, gathered once: its packed bytes, its code table as
+     * lookup vectors, and the weight for block scales (read per block, never as a whole array: with
+     * double quantization that array would cost the 0.5 bit per weight it saves).
      */
-    record Decoder(MemorySegment src, long srcBase, long n, float[] absmax, int blocksize, QuantType type,
+    record Decoder(FourBitWeight w, MemorySegment src, long srcBase, long n, int blocksize, QuantType type,
                    IntVector[] table) {
         static Decoder of(FourBitWeight w) {
             w.packed().checkOpen("dequantize");
-            return new Decoder(w.packed().segment(), w.packed().byteOffset(), w.shape().numel(), w.absmax(),
+            return new Decoder(w, w.packed().segment(), w.packed().byteOffset(), w.shape().numel(),
                     w.blocksize(), w.type(), tables(w.type().codeValues()));
         }
 
@@ -104,17 +128,27 @@ final class Dequantize {
             long packedBytes = (n + 1) / 2;
             long i = lo;
             for (; i < hi && i % STEP != 0; i++) {
-                store(out, dst, dstBase + (i - lo) * os, element(src, srcBase, absmax, blocksize, type, i));
+                store(out, dst, dstBase + (i - lo) * os, element(w, i));
             }
-            // The byte load may read up to 8 bytes: it stays inside the packed data.
+            // The byte load may read up to 8 bytes: it stays inside the packed data. At 512 bits the
+            // table is one vector, looked up inline so the JIT keeps this loop whole.
+            IntVector t0 = table[0];
+            boolean single = table.length == 1;
+            float scale = 0;
+            long scaledBlock = -1;
             for (; i + STEP <= hi && i / 2 + BYTES.length() <= packedBytes; i += STEP) {
-                float scale = absmax[(int) (i / blocksize)];
-                IntVector bytes = ((IntVector) ByteVector.fromMemorySegment(BYTES, src, srcBase + i / 2, LE)
-                        .convertShape(VectorOperators.B2I, I, 0)).and(0xFF);
+                if (i / blocksize != scaledBlock) {
+                    scaledBlock = i / blocksize;
+                    scale = w.blockAbsmax(scaledBlock);
+                }
+                IntVector bytes = (IntVector) ByteVector.fromMemorySegment(BYTES, src, srcBase + i / 2, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
                 IntVector high = bytes.lanewise(VectorOperators.LSHR, 4);
                 IntVector low = bytes.and(0xF);
-                FloatVector first = lookup(ZIP_FIRST.selectFrom(high, low), table).mul(scale);
-                FloatVector second = lookup(ZIP_SECOND.selectFrom(high, low), table).mul(scale);
+                IntVector firstCodes = ZIP_FIRST.selectFrom(high, low);
+                IntVector secondCodes = ZIP_SECOND.selectFrom(high, low);
+                FloatVector first = (single ? firstCodes.selectFrom(t0).reinterpretAsFloats() : lookup(firstCodes, table)).mul(scale);
+                FloatVector second = (single ? secondCodes.selectFrom(t0).reinterpretAsFloats() : lookup(secondCodes, table)).mul(scale);
                 long at = dstBase + (i - lo) * os;
                 if (out == DType.F32) {
                     first.intoMemorySegment(dst, at, LE);
@@ -125,39 +159,66 @@ final class Dequantize {
                 }
             }
             for (; i < hi; i++) {
-                store(out, dst, dstBase + (i - lo) * os, element(src, srcBase, absmax, blocksize, type, i));
+                store(out, dst, dstBase + (i - lo) * os, element(w, i));
             }
         }
 
         /**
-         * {@code Σ_p x[p] · W_flat[start + p]} for p < k, where start and k are whole blocks (and whole
-         * vector steps): per block, the code values times x accumulate in a vector, which is then
-         * scaled by the block's absmax once. Reads half a byte per weight.
+         * x rearranged for {@link #dot}: within each chunk of 8L elements, element {@code 8·lane + e}
+         * moves to {@code e·L + lane}, the order in which one int vector of packed bytes yields its
+         * codes (lane l holds bytes 4l..4l+3, whose nibbles are elements 8l..8l+7).
          */
-        float dot(long start, int k, float[] x) {
-            FloatVector acc = FloatVector.zero(S);
-            for (int b0 = 0; b0 < k; b0 += blocksize) {
-                FloatVector block = FloatVector.zero(S);
-                for (int p = b0; p < b0 + blocksize; p += STEP) {
-                    long i = start + p;
-                    IntVector bytes = ((IntVector) ByteVector.fromMemorySegment(BYTES, src, srcBase + i / 2, LE)
-                            .convertShape(VectorOperators.B2I, I, 0)).and(0xFF);
-                    IntVector high = bytes.lanewise(VectorOperators.LSHR, 4);
-                    IntVector low = bytes.and(0xF);
-                    block = lookup(ZIP_FIRST.selectFrom(high, low), table).fma(FloatVector.fromArray(S, x, p), block);
-                    block = lookup(ZIP_SECOND.selectFrom(high, low), table).fma(FloatVector.fromArray(S, x, p + L), block);
+        static float[] permuteForDot(float[] x) {
+            float[] p = new float[x.length];
+            for (int c = 0; c < x.length; c += CHUNK_CODES) {
+                for (int lane = 0; lane < L; lane++) {
+                    for (int e = 0; e < 8; e++) {
+                        p[c + e * L + lane] = x[c + 8 * lane + e];
+                    }
                 }
-                acc = block.fma(FloatVector.broadcast(S, absmax[(int) ((start + b0) / blocksize)]), acc);
+            }
+            return p;
+        }
+
+        /** Whether {@link #dot} applies to rows of k elements: whole chunks and whole blocks per row. */
+        boolean dotApplies(int k) {
+            return k % CHUNK_CODES == 0 && k % blocksize == 0;
+        }
+
+        /**
+         * {@code Σ_p x[p] · W_flat[start + p]} for a row of k elements (see {@link #dotApplies}),
+         * reading half a byte per weight: each int-vector load holds 8L codes, taken out nibble by
+         * nibble with shifts and looked up in registers, multiplied by x in the matching order
+         * ({@link #permuteForDot}), then scaled per block with a vector of the blocks' absmax values.
+         */
+        float dot(long start, int k, float[] xPermuted) {
+            IntVector t0 = table[0];
+            boolean single = table.length == 1;
+            int lanesPerBlock = blocksize / 8;
+            FloatVector acc = FloatVector.zero(S);
+            for (int c = 0; c < k; c += CHUNK_CODES) {
+                IntVector v = IntVector.fromMemorySegment(I, src, srcBase + (start + c) / 2, LE);
+                // Two independent chains (high and low nibbles) halve the FMA latency on the critical path.
+                FloatVector high = FloatVector.zero(S);
+                FloatVector low = FloatVector.zero(S);
+                for (int b = 0; b < 4; b++) {
+                    // Byte b of each lane holds elements 8·lane + 2b (high nibble) and 8·lane + 2b + 1.
+                    IntVector hiCodes = v.lanewise(VectorOperators.LSHR, 8 * b + 4).and(0xF);
+                    IntVector loCodes = v.lanewise(VectorOperators.LSHR, 8 * b).and(0xF);
+                    FloatVector hiValues = single ? hiCodes.selectFrom(t0).reinterpretAsFloats() : lookup(hiCodes, table);
+                    FloatVector loValues = single ? loCodes.selectFrom(t0).reinterpretAsFloats() : lookup(loCodes, table);
+                    high = hiValues.fma(FloatVector.fromArray(S, xPermuted, c + 2 * b * L), high);
+                    low = loValues.fma(FloatVector.fromArray(S, xPermuted, c + (2 * b + 1) * L), low);
+                }
+                FloatVector sum = high.add(low);
+                long firstBlock = (start + c) / blocksize;
+                FloatVector scales = FloatVector.broadcast(S, w.blockAbsmax(firstBlock));
+                for (int g = 1; g * lanesPerBlock < L; g++) {
+                    scales = scales.blend(w.blockAbsmax(firstBlock + g), LANE_GROUPS[Integer.numberOfTrailingZeros(lanesPerBlock)][g]);
+                }
+                acc = sum.fma(scales, acc);
             }
             return acc.reduceLanes(VectorOperators.ADD);
-        }
-
-        /**
-         * Whether {@link #dot} applies to rows of {@code k} elements: whole blocks, and byte loads no
-         * wider than a step (at 128 bits they would read past the last byte).
-         */
-        boolean rowsAreWholeBlocks(int k) {
-            return k % blocksize == 0 && blocksize % STEP == 0 && BYTES.length() == L;
         }
     }
 
@@ -187,19 +248,17 @@ final class Dequantize {
     }
 
     /** Element i, dequantized to f32: the scalar definition. */
-    static float element(MemorySegment src, long srcBase, float[] absmax, int blocksize, QuantType type, long i) {
-        int b = Byte.toUnsignedInt(src.get(ValueLayout.JAVA_BYTE, srcBase + i / 2));
+    static float element(FourBitWeight w, long i) {
+        int b = Byte.toUnsignedInt(w.packed().segment().get(ValueLayout.JAVA_BYTE, w.packed().byteOffset() + i / 2));
         int code = (i & 1) == 0 ? b >>> 4 : b & 0xF;
-        return type.value(code) * absmax[(int) (i / blocksize)];
+        return w.type().value(code) * w.blockAbsmax(i / w.blocksize());
     }
 
     /** The reference: every element through {@link #element}, in f32, one at a time. */
     static float[] fourBitScalar(FourBitWeight w) {
-        int n = Math.toIntExact(w.shape().numel());
-        float[] absmax = w.absmax();
-        float[] out = new float[n];
-        for (int i = 0; i < n; i++) {
-            out[i] = element(w.packed().segment(), w.packed().byteOffset(), absmax, w.blocksize(), w.type(), i);
+        float[] out = new float[Math.toIntExact(w.shape().numel())];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = element(w, i);
         }
         return out;
     }

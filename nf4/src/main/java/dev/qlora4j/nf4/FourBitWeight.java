@@ -150,20 +150,21 @@ public final class FourBitWeight implements QuantizedWeight {
      */
     public float[] absmax() {
         packed.checkOpen("absmax");
-        int nb = blocks();
-        float[] a = new float[nb];
-        if (!doubleQuant()) {
-            MemorySegment.copy(absmax.segment(), F32, absmax.byteOffset(), a, 0, nb);
-            return a;
-        }
-        MemorySegment q = absmax.segment();
-        MemorySegment n = nestedAbsmax.segment();
-        for (int i = 0; i < nb; i++) {
-            int code = Byte.toUnsignedInt(q.get(ValueLayout.JAVA_BYTE, absmax.byteOffset() + i));
-            float scale = n.get(F32, nestedAbsmax.byteOffset() + (long) (i / NESTED_BLOCKSIZE) * Float.BYTES);
-            a[i] = nestedCode[code] * scale + offset;
+        float[] a = new float[blocks()];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = blockAbsmax(i);
         }
         return a;
+    }
+
+    /** {@link #absmax()} of one block, read from the stored state without allocating. */
+    float blockAbsmax(long block) {
+        if (!doubleQuant()) {
+            return absmax.segment().get(F32, absmax.byteOffset() + block * Float.BYTES);
+        }
+        int code = Byte.toUnsignedInt(absmax.segment().get(ValueLayout.JAVA_BYTE, absmax.byteOffset() + block));
+        float scale = nestedAbsmax.segment().get(F32, nestedAbsmax.byteOffset() + (block / NESTED_BLOCKSIZE) * Float.BYTES);
+        return nestedCode[code] * scale + offset;
     }
 
     @Override

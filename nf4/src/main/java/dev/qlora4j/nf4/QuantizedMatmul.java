@@ -29,9 +29,9 @@ public final class QuantizedMatmul {
 
     /** One token: each output is a dot product streamed straight from the packed codes. */
     private static void gemv(Dequantize.Decoder d, Tensor x, int k, int n, Tensor out) {
-        float[] xs;
+        float[] xp;
         try (Tensor xf = x.dtype() == DType.F32 ? x.contiguous() : dev.qlora4j.engine.Ops.cast(x, DType.F32)) {
-            xs = xf.toFloatArray();
+            xp = Dequantize.Decoder.permuteForDot(xf.toFloatArray());
         }
         int rowsPerTask = 64;
         java.lang.foreign.MemorySegment y = out.segment();
@@ -39,7 +39,7 @@ public final class QuantizedMatmul {
         CpuBackend.shared().pool().run((n + rowsPerTask - 1) / rowsPerTask, t -> {
             for (int j = t * rowsPerTask; j < Math.min(n, (t + 1) * rowsPerTask); j++) {
                 y.set(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, yBase + (long) j * Float.BYTES,
-                        d.dot((long) j * k, k, xs));
+                        d.dot((long) j * k, k, xp));
             }
         });
     }
@@ -63,7 +63,7 @@ public final class QuantizedMatmul {
         }
         if (m == 1 && orientation == QuantizedPanels.Orientation.TRANSPOSED && w instanceof FourBitWeight f) {
             Dequantize.Decoder d = Dequantize.Decoder.of(f);
-            if (d.rowsAreWholeBlocks(k)) {
+            if (d.dotApplies(k)) {
                 gemv(d, x, k, n, out);
                 return out;
             }
