@@ -32,6 +32,12 @@ final class Dequantize {
     private static final VectorSpecies<Float> S = VectorWidth.FLOATS;
     private static final VectorSpecies<Integer> I = VectorWidth.INTS;
     private static final int L = S.length();
+    /**
+     * Whether the 16-entry table fits one vector (512 bits). A static constant, so the JIT drops the
+     * multi-vector lookup entirely at that width: a merge with its result would hide the vectors'
+     * exact type and stop the JIT from compiling them to registers.
+     */
+    private static final boolean ONE_TABLE_VECTOR = L >= 16;
     /** Elements per vector step: two float vectors, from L packed bytes. */
     private static final int STEP = 2 * L;
     /** Codes in one int vector of packed bytes, the step of {@link Decoder#dot}. */
@@ -110,12 +116,18 @@ final class Dequantize {
      * lookup vectors, and the weight for block scales (read per block, never as a whole array: with
      * double quantization that array would cost the 0.5 bit per weight it saves).
      */
-    record Decoder(FourBitWeight w, MemorySegment src, long srcBase, long n, int blocksize, QuantType type,
+    record Decoder(BlockScales scales, MemorySegment src, long srcBase, long n, int blocksize, QuantType type,
                    IntVector[] table) {
         static Decoder of(FourBitWeight w) {
             w.packed().checkOpen("dequantize");
-            return new Decoder(w, w.packed().segment(), w.packed().byteOffset(), w.shape().numel(),
+            return new Decoder(w.scales(), w.packed().segment(), w.packed().byteOffset(), w.shape().numel(),
                     w.blocksize(), w.type(), tables(w.type().codeValues()));
+        }
+
+        /** The 4-bit code of element i. */
+        int code(long i) {
+            int b = Byte.toUnsignedInt(src.get(ValueLayout.JAVA_BYTE, srcBase + i / 2));
+            return (i & 1) == 0 ? b >>> 4 : b & 0xF;
         }
 
         /**
@@ -128,18 +140,17 @@ final class Dequantize {
             long packedBytes = (n + 1) / 2;
             long i = lo;
             for (; i < hi && i % STEP != 0; i++) {
-                store(out, dst, dstBase + (i - lo) * os, element(w, i));
+                store(out, dst, dstBase + (i - lo) * os, type.value(code(i)) * scales.of(i / blocksize));
             }
             // The byte load may read up to 8 bytes: it stays inside the packed data. At 512 bits the
             // table is one vector, looked up inline so the JIT keeps this loop whole.
             IntVector t0 = table[0];
-            boolean single = table.length == 1;
             float scale = 0;
             long scaledBlock = -1;
             for (; i + STEP <= hi && i / 2 + BYTES.length() <= packedBytes; i += STEP) {
                 if (i / blocksize != scaledBlock) {
                     scaledBlock = i / blocksize;
-                    scale = w.blockAbsmax(scaledBlock);
+                    scale = scales.of(scaledBlock);
                 }
                 IntVector bytes = (IntVector) ByteVector.fromMemorySegment(BYTES, src, srcBase + i / 2, LE)
                         .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
@@ -147,8 +158,8 @@ final class Dequantize {
                 IntVector low = bytes.and(0xF);
                 IntVector firstCodes = ZIP_FIRST.selectFrom(high, low);
                 IntVector secondCodes = ZIP_SECOND.selectFrom(high, low);
-                FloatVector first = (single ? firstCodes.selectFrom(t0).reinterpretAsFloats() : lookup(firstCodes, table)).mul(scale);
-                FloatVector second = (single ? secondCodes.selectFrom(t0).reinterpretAsFloats() : lookup(secondCodes, table)).mul(scale);
+                FloatVector first = (ONE_TABLE_VECTOR ? firstCodes.selectFrom(t0).reinterpretAsFloats() : lookup(firstCodes, table)).mul(scale);
+                FloatVector second = (ONE_TABLE_VECTOR ? secondCodes.selectFrom(t0).reinterpretAsFloats() : lookup(secondCodes, table)).mul(scale);
                 long at = dstBase + (i - lo) * os;
                 if (out == DType.F32) {
                     first.intoMemorySegment(dst, at, LE);
@@ -159,7 +170,7 @@ final class Dequantize {
                 }
             }
             for (; i < hi; i++) {
-                store(out, dst, dstBase + (i - lo) * os, element(w, i));
+                store(out, dst, dstBase + (i - lo) * os, type.value(code(i)) * scales.of(i / blocksize));
             }
         }
 
@@ -193,8 +204,8 @@ final class Dequantize {
          */
         float dot(long start, int k, float[] xPermuted) {
             IntVector t0 = table[0];
-            boolean single = table.length == 1;
             int lanesPerBlock = blocksize / 8;
+            VectorMask<Float>[] groups = LANE_GROUPS[Integer.numberOfTrailingZeros(Math.min(lanesPerBlock, L))];
             FloatVector acc = FloatVector.zero(S);
             for (int c = 0; c < k; c += CHUNK_CODES) {
                 IntVector v = IntVector.fromMemorySegment(I, src, srcBase + (start + c) / 2, LE);
@@ -205,18 +216,18 @@ final class Dequantize {
                     // Byte b of each lane holds elements 8·lane + 2b (high nibble) and 8·lane + 2b + 1.
                     IntVector hiCodes = v.lanewise(VectorOperators.LSHR, 8 * b + 4).and(0xF);
                     IntVector loCodes = v.lanewise(VectorOperators.LSHR, 8 * b).and(0xF);
-                    FloatVector hiValues = single ? hiCodes.selectFrom(t0).reinterpretAsFloats() : lookup(hiCodes, table);
-                    FloatVector loValues = single ? loCodes.selectFrom(t0).reinterpretAsFloats() : lookup(loCodes, table);
+                    FloatVector hiValues = ONE_TABLE_VECTOR ? hiCodes.selectFrom(t0).reinterpretAsFloats() : lookup(hiCodes, table);
+                    FloatVector loValues = ONE_TABLE_VECTOR ? loCodes.selectFrom(t0).reinterpretAsFloats() : lookup(loCodes, table);
                     high = hiValues.fma(FloatVector.fromArray(S, xPermuted, c + 2 * b * L), high);
                     low = loValues.fma(FloatVector.fromArray(S, xPermuted, c + (2 * b + 1) * L), low);
                 }
                 FloatVector sum = high.add(low);
                 long firstBlock = (start + c) / blocksize;
-                FloatVector scales = FloatVector.broadcast(S, w.blockAbsmax(firstBlock));
+                FloatVector blockScales = FloatVector.broadcast(S, scales.of(firstBlock));
                 for (int g = 1; g * lanesPerBlock < L; g++) {
-                    scales = scales.blend(w.blockAbsmax(firstBlock + g), LANE_GROUPS[Integer.numberOfTrailingZeros(lanesPerBlock)][g]);
+                    blockScales = blockScales.blend(scales.of(firstBlock + g), groups[g]);
                 }
-                acc = sum.fma(scales, acc);
+                acc = sum.fma(blockScales, acc);
             }
             return acc.reduceLanes(VectorOperators.ADD);
         }

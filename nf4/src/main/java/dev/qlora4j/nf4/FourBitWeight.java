@@ -150,21 +150,26 @@ public final class FourBitWeight implements QuantizedWeight {
      */
     public float[] absmax() {
         packed.checkOpen("absmax");
+        BlockScales s = scales();
         float[] a = new float[blocks()];
         for (int i = 0; i < a.length; i++) {
-            a[i] = blockAbsmax(i);
+            a[i] = s.of(i);
         }
         return a;
     }
 
     /** {@link #absmax()} of one block, read from the stored state without allocating. */
     float blockAbsmax(long block) {
-        if (!doubleQuant()) {
-            return absmax.segment().get(F32, absmax.byteOffset() + block * Float.BYTES);
-        }
-        int code = Byte.toUnsignedInt(absmax.segment().get(ValueLayout.JAVA_BYTE, absmax.byteOffset() + block));
-        float scale = nestedAbsmax.segment().get(F32, nestedAbsmax.byteOffset() + (block / NESTED_BLOCKSIZE) * Float.BYTES);
-        return nestedCode[code] * scale + offset;
+        return scales().of(block);
+    }
+
+    /** Reads block scales from this weight's tensors; valid while the weight is open. */
+    BlockScales scales() {
+        packed.checkOpen("block scales");
+        return doubleQuant()
+                ? new BlockScales(absmax.segment(), absmax.byteOffset(), nestedAbsmax.segment(), nestedAbsmax.byteOffset(),
+                nestedCode, offset)
+                : new BlockScales(absmax.segment(), absmax.byteOffset(), null, 0, null, 0f);
     }
 
     @Override
