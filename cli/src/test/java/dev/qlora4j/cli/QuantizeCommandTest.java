@@ -11,9 +11,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -31,16 +28,6 @@ class QuantizeCommandTest {
     @TempDir
     Path dir;
     private Path in;
-
-    private record Run(int status, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int status = Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
-        return new Run(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    }
 
     @BeforeEach
     void writeInput() throws Exception {
@@ -64,7 +51,7 @@ class QuantizeCommandTest {
     @Test
     void quantizeWritesTheBitsandbytesLayoutAndDequantizeRestoresTheValues() throws Exception {
         Path q = dir.resolve("q.safetensors");
-        Run r = run("quantize", in.toString(), q.toString());
+        CommandRun r = CommandRun.of("quantize", in.toString(), q.toString());
         assertEquals(0, r.status(), r.err());
         assertTrue(r.out().contains("quantized 1 tensor(s) to nf4 blocksize 64 + double quant"), r.out());
         try (SafetensorsFile f = SafetensorsFile.open(q)) {
@@ -78,7 +65,7 @@ class QuantizeCommandTest {
             assertEquals(Map.of("format", "pt"), f.metadata());
         }
         Path back = dir.resolve("back.safetensors");
-        Run d = run("dequantize", q.toString(), back.toString(), "--dtype", "bf16");
+        CommandRun d = CommandRun.of("dequantize", q.toString(), back.toString(), "--dtype", "bf16");
         assertEquals(0, d.status(), d.err());
         try (SafetensorsFile original = SafetensorsFile.open(in); SafetensorsFile f = SafetensorsFile.open(back);
              Tensor w = original.tensor("model.layers.0.mlp.up_proj.weight");
@@ -94,12 +81,12 @@ class QuantizeCommandTest {
     @Test
     void int8AndFp4WithOptions() throws Exception {
         Path q8 = dir.resolve("q8.safetensors");
-        assertEquals(0, run("quantize", in.toString(), q8.toString(), "--type", "int8").status());
+        assertEquals(0, CommandRun.of("quantize", in.toString(), q8.toString(), "--type", "int8").status());
         try (SafetensorsFile f = SafetensorsFile.open(q8)) {
             assertEquals(List.of("model.layers.0.mlp.up_proj.weight"), BnbCheckpoint.int8Names(f));
         }
         Path q4 = dir.resolve("q4.safetensors");
-        Run r = run("quantize", in.toString(), q4.toString(), "--type", "fp4", "--blocksize", "128", "--no-double-quant",
+        CommandRun r = CommandRun.of("quantize", in.toString(), q4.toString(), "--type", "fp4", "--blocksize", "128", "--no-double-quant",
                 "--include", "up_proj");
         assertEquals(0, r.status(), r.err());
         try (SafetensorsFile f = SafetensorsFile.open(q4); FourBitWeight w = BnbCheckpoint.readFourBit(f, "model.layers.0.mlp.up_proj.weight")) {
@@ -125,7 +112,7 @@ class QuantizeCommandTest {
         };
         String[] expected = {"no such file", "header length", "block size 48", "I32", "nf5", "expected IN and OUT", "f64"};
         for (int i = 0; i < cases.length; i++) {
-            Run r = run(cases[i]);
+            CommandRun r = CommandRun.of(cases[i]);
             assertTrue(r.status() != 0, String.join(" ", cases[i]));
             assertTrue(r.err().contains(expected[i]), r.err());
             assertFalse(Files.exists(out), "no output after: " + String.join(" ", cases[i]));

@@ -16,18 +16,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 /** 4-bit quantization's own rules, and the vector dequant kernel against its scalar definition. */
 class FourBitWeightTest {
 
-    private static Tensor random(SplittableRandom r, DType t, double scale, int... dims) {
-        int n = 1;
-        for (int d : dims) {
-            n *= d;
-        }
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = (float) (r.nextGaussian() * scale);
-        }
-        return Tensor.of(t, v, dims);
-    }
-
     @Test
     @Tag("kernels")
     void vectorDequantMatchesTheScalarDefinitionBitForBit() {
@@ -37,7 +25,7 @@ class FourBitWeightTest {
             for (int bs : FourBitWeight.BLOCK_SIZES) {
                 for (int[] s : shapes) {
                     for (boolean dq : new boolean[]{false, true}) {
-                        try (Tensor w = random(r, DType.F32, 0.02, s);
+                        try (Tensor w = RandomTensors.gaussian(r, DType.F32, 0.02, s);
                              FourBitWeight q = FourBitWeight.quantize(w, type, bs, dq);
                              Tensor f = q.dequantize(DType.F32); Tensor h = q.dequantize(DType.BF16)) {
                             float[] ref = Dequantize.fourBitScalar(q);

@@ -17,18 +17,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 @Tag("kernels")
 class QuantizedMatmulTest {
 
-    private static Tensor random(SplittableRandom r, DType t, double scale, int... dims) {
-        int n = 1;
-        for (int d : dims) {
-            n *= d;
-        }
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = (float) (r.nextGaussian() * scale);
-        }
-        return Tensor.of(t, v, dims);
-    }
-
     /** The weight's values by the scalar definition, as an F32 tensor. */
     private static Tensor reference(QuantizedWeight w) {
         float[] v;
@@ -64,7 +52,7 @@ class QuantizedMatmulTest {
         int[] tokens = {1, 3, 17, 100};
         for (int[] ws : weights) {
             for (int kind = 0; kind < 4; kind++) {
-                try (Tensor w = random(r, DType.BF16, 0.05, ws);
+                try (Tensor w = RandomTensors.gaussian(r, DType.BF16, 0.05, ws);
                      QuantizedWeight q = switch (kind) {
                          case 0 -> FourBitWeight.quantize(w, QuantType.NF4, 64, true);
                          case 1 -> FourBitWeight.quantize(w, QuantType.FP4, 32, false);
@@ -73,10 +61,10 @@ class QuantizedMatmulTest {
                      };
                      Tensor wd = reference(q); Tensor wt = wd.transpose(0, 1)) {
                     for (int n : tokens) {
-                        try (Tensor x = random(r, DType.F32, 1, n, ws[1]); Tensor y = QuantizedMatmul.linear(x, q)) {
+                        try (Tensor x = RandomTensors.gaussian(r, DType.F32, 1, n, ws[1]); Tensor y = QuantizedMatmul.linear(x, q)) {
                             check(y, x, wt, q + " forward, " + n + " tokens");
                         }
-                        try (Tensor dy = random(r, DType.BF16, 1, n, ws[0]); Tensor dx = QuantizedMatmul.linearInputGradient(dy, q)) {
+                        try (Tensor dy = RandomTensors.gaussian(r, DType.BF16, 1, n, ws[0]); Tensor dx = QuantizedMatmul.linearInputGradient(dy, q)) {
                             check(dx, dy, wd, q + " input gradient, " + n + " tokens");
                         }
                     }
@@ -88,8 +76,8 @@ class QuantizedMatmulTest {
     @Test
     void batchedInputsKeepTheirLeadingAxes() {
         SplittableRandom r = new SplittableRandom(41);
-        try (Tensor w = random(r, DType.F32, 0.05, 48, 64); FourBitWeight q = FourBitWeight.quantize(w, QuantType.NF4, 64, true);
-             Tensor x = random(r, DType.F32, 1, 2, 5, 64); Tensor y = QuantizedMatmul.linear(x, q)) {
+        try (Tensor w = RandomTensors.gaussian(r, DType.F32, 0.05, 48, 64); FourBitWeight q = FourBitWeight.quantize(w, QuantType.NF4, 64, true);
+             Tensor x = RandomTensors.gaussian(r, DType.F32, 1, 2, 5, 64); Tensor y = QuantizedMatmul.linear(x, q)) {
             assertArrayEquals(new int[]{2, 5, 48}, y.shape().dims());
             try (Tensor x2 = x.reshape(10, 64); Tensor y2 = QuantizedMatmul.linear(x2, q)) {
                 assertArrayEquals(y2.toFloatArray(), y.toFloatArray());
