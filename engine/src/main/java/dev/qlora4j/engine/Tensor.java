@@ -194,6 +194,10 @@ public final class Tensor implements AutoCloseable {
             throw new IllegalStateException("toFloatArray: " + describe() + " has too many elements for a Java array");
         }
         float[] out = new float[(int) numel()];
+        if (dtype == DType.F32 && isContiguous()) {
+            MemorySegment.copy(storage.segment(), java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, byteOffset(), out, 0, out.length);
+            return out;
+        }
         for (int i = 0; i < out.length; i++) {
             out[i] = read(flatOffset("toFloatArray", i));
         }

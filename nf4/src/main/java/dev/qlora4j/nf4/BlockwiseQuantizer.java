@@ -1,5 +1,7 @@
 package dev.qlora4j.nf4;
 
+import dev.qlora4j.engine.cpu.CpuBackend;
+
 /**
  * bitsandbytes' blockwise quantizers, element by element as its CUDA kernels compute them in f32
  * (IEEE, no fast-math approximations): 4-bit codes with one absmax per block, and the 8-bit
@@ -47,22 +49,31 @@ final class BlockwiseQuantizer {
         int nb = (n + blocksize - 1) / blocksize;
         float[] absmax = new float[nb];
         byte[] packed = new byte[(n + 1) / 2];
-        for (int b = 0; b < nb; b++) {
-            int from = b * blocksize;
-            int len = Math.min(blocksize, n - from);
-            float m = absmax(x, from, len, blocksize);
-            absmax[b] = m;
-            float inv = 1f / m;
-            for (int i = from; i < from + len; i++) {
-                int code = type.encode(x[i] * inv);
-                packed[i >> 1] |= (byte) ((i & 1) == 0 ? code << 4 : code);
+        // Blocks are independent and cover whole bytes (block sizes are even): quantize them in parallel.
+        int blocksPerTask = Math.max(1, (1 << 16) / blocksize);
+        CpuBackend.shared().pool().run((nb + blocksPerTask - 1) / blocksPerTask, t -> {
+            for (int b = t * blocksPerTask; b < Math.min(nb, (t + 1) * blocksPerTask); b++) {
+                quantizeBlock(x, type, blocksize, b, absmax, packed);
             }
-            if (from + len == n && (n & 1) == 1) {
-                // The pad element of an odd count is a zero of the last block: its code fills the low nibble.
-                packed[n >> 1] |= (byte) type.encode(0f * inv);
-            }
-        }
+        });
         return new Result(packed, absmax);
+    }
+
+    private static void quantizeBlock(float[] x, QuantType type, int blocksize, int b, float[] absmax, byte[] packed) {
+        int n = x.length;
+        int from = b * blocksize;
+        int len = Math.min(blocksize, n - from);
+        float m = absmax(x, from, len, blocksize);
+        absmax[b] = m;
+        float inv = 1f / m;
+        for (int i = from; i < from + len; i++) {
+            int code = type.encode(x[i] * inv);
+            packed[i >> 1] |= (byte) ((i & 1) == 0 ? code << 4 : code);
+        }
+        if (from + len == n && (n & 1) == 1) {
+            // The pad element of an odd count is a zero of the last block: its code fills the low nibble.
+            packed[n >> 1] |= (byte) type.encode(0f * inv);
+        }
     }
 
     /**
