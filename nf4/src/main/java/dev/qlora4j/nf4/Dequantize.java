@@ -258,18 +258,19 @@ final class Dequantize {
         return result;
     }
 
-    /** Element i, dequantized to f32: the scalar definition. */
-    static float element(FourBitWeight w, long i) {
+    /** Element i, dequantized to f32 with its block's absmax: the scalar definition. */
+    static float element(FourBitWeight w, float[] absmax, long i) {
         int b = Byte.toUnsignedInt(w.packed().segment().get(ValueLayout.JAVA_BYTE, w.packed().byteOffset() + i / 2));
         int code = (i & 1) == 0 ? b >>> 4 : b & 0xF;
-        return w.type().value(code) * w.blockAbsmax(i / w.blocksize());
+        return w.type().value(code) * absmax[(int) (i / w.blocksize())];
     }
 
     /** The reference: every element through {@link #element}, in f32, one at a time. */
     static float[] fourBitScalar(FourBitWeight w) {
+        float[] absmax = w.absmax();
         float[] out = new float[Math.toIntExact(w.shape().numel())];
         for (int i = 0; i < out.length; i++) {
-            out[i] = element(w, i);
+            out[i] = element(w, absmax, i);
         }
         return out;
     }

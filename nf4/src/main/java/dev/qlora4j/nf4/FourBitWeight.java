@@ -158,11 +158,6 @@ public final class FourBitWeight implements QuantizedWeight {
         return a;
     }
 
-    /** {@link #absmax()} of one block, read from the stored state without allocating. */
-    float blockAbsmax(long block) {
-        return scales().of(block);
-    }
-
     /** Reads block scales from this weight's tensors; valid while the weight is open. */
     BlockScales scales() {
         packed.checkOpen("block scales");

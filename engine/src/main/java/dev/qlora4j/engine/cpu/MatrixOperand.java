@@ -34,9 +34,4 @@ public record MatrixOperand(MemorySegment segment, DType dtype, long offset, lon
     MatrixOperand withRows() {
         return new MatrixOperand(segment, dtype, offset, 0, rowStride, colStride);
     }
-
-    /** The same matrices with rows and columns exchanged. */
-    public MatrixOperand transposed() {
-        return new MatrixOperand(segment, dtype, offset, batchStride, colStride, rowStride);
-    }
 }
