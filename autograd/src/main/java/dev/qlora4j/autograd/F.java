@@ -1,0 +1,89 @@
+package dev.qlora4j.autograd;
+
+import dev.qlora4j.engine.BinaryOp;
+import dev.qlora4j.engine.ReduceOp;
+import dev.qlora4j.engine.UnaryOp;
+
+/**
+ * The differentiable ops, registered in one place. Each delegates to the class that holds its
+ * forward and backward side by side; shapes and dtypes are checked by the engine's {@code Ops}.
+ */
+public final class F {
+    private F() {
+    }
+
+    /** Matrix product over the last two axes (batched, or with a shared 2-D right operand). */
+    public static Var matmul(Var a, Var b) {
+        return MatMulOp.apply(a, b);
+    }
+
+    public static Var add(Var a, Var b) {
+        return BinaryOps.apply(BinaryOp.ADD, a, b);
+    }
+
+    public static Var sub(Var a, Var b) {
+        return BinaryOps.apply(BinaryOp.SUB, a, b);
+    }
+
+    public static Var mul(Var a, Var b) {
+        return BinaryOps.apply(BinaryOp.MUL, a, b);
+    }
+
+    public static Var div(Var a, Var b) {
+        return BinaryOps.apply(BinaryOp.DIV, a, b);
+    }
+
+    public static Var exp(Var x) {
+        return UnaryOps.apply(UnaryOp.EXP, x);
+    }
+
+    public static Var log(Var x) {
+        return UnaryOps.apply(UnaryOp.LOG, x);
+    }
+
+    /** x·sigmoid(x). */
+    public static Var silu(Var x) {
+        return UnaryOps.apply(UnaryOp.SILU, x);
+    }
+
+    public static Var sum(Var x, int axis, boolean keepDim) {
+        return ReduceOps.apply(ReduceOp.SUM, x, axis, keepDim);
+    }
+
+    public static Var mean(Var x, int axis, boolean keepDim) {
+        return ReduceOps.apply(ReduceOp.MEAN, x, axis, keepDim);
+    }
+
+    /** Sum of all elements, shape [1]. */
+    public static Var sum(Var x) {
+        return ReduceOps.all(ReduceOp.SUM, x);
+    }
+
+    /** Mean of all elements, shape [1]. */
+    public static Var mean(Var x) {
+        return ReduceOps.all(ReduceOp.MEAN, x);
+    }
+
+    public static Var reshape(Var x, int... dims) {
+        return ViewOps.reshape(x, dims);
+    }
+
+    public static Var transpose(Var x, int a, int b) {
+        return ViewOps.transpose(x, a, b);
+    }
+
+    /** Softmax along the last axis. */
+    public static Var softmax(Var x) {
+        return SoftmaxOps.apply(x, false);
+    }
+
+    /** Log-softmax along the last axis. */
+    public static Var logSoftmax(Var x) {
+        return SoftmaxOps.apply(x, true);
+    }
+
+    /** RMSNorm along the last axis with a per-feature weight. */
+    public static Var rmsNorm(Var x, Var weight, float eps) {
+        return RmsNormOp.apply(x, weight, eps);
+    }
+}

@@ -1,0 +1,112 @@
+package dev.qlora4j.autograd;
+
+import dev.qlora4j.engine.DType;
+import dev.qlora4j.engine.Ops;
+import dev.qlora4j.engine.Tensor;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The define-by-run tape of the current thread: ops record the Vars they produce, in creation
+ * order, which is a topological order; {@link #backward} walks it in reverse, pushing gradients to
+ * the inputs that require them and dropping each intermediate gradient once it has been used.
+ */
+public final class Tape {
+    private static final ThreadLocal<List<Var>> RECORDED = ThreadLocal.withInitial(ArrayList::new);
+    private static final ThreadLocal<int[]> NO_GRAD_DEPTH = ThreadLocal.withInitial(() -> new int[1]);
+
+    private Tape() {
+    }
+
+    /** Inside the returned region nothing is recorded (inference). Close it to leave. */
+    public static AutoCloseable noGrad() {
+        NO_GRAD_DEPTH.get()[0]++;
+        return () -> NO_GRAD_DEPTH.get()[0]--;
+    }
+
+    /** Whether ops record for backward right now. */
+    public static boolean recording() {
+        return NO_GRAD_DEPTH.get()[0] == 0;
+    }
+
+    /**
+     * The Var for an op's output: it requires a gradient (and the node is kept) when recording and
+     * any input does.
+     */
+    static Var output(Tensor value, Node node) {
+        boolean needs = false;
+        for (Var v : node.inputs) {
+            needs |= v.requiresGrad();
+        }
+        if (!needs || !recording()) {
+            return new Var(value, false, null);
+        }
+        Var out = new Var(value, true, node);
+        RECORDED.get().add(out);
+        return out;
+    }
+
+    /**
+     * Computes the gradient of the scalar {@code loss} with respect to every Var that requires one
+     * and led to it, accumulating into their {@link Var#grad()}; then clears the tape.
+     *
+     * @throws IllegalArgumentException when the loss is not a single element or needs no gradient
+     */
+    public static void backward(Var loss) {
+        if (loss.value().numel() != 1) {
+            throw new IllegalArgumentException("backward: the loss is " + loss.value().describe()
+                    + "; expected a single element");
+        }
+        if (!loss.requiresGrad()) {
+            throw new IllegalArgumentException("backward: the loss does not depend on anything that requires a gradient");
+        }
+        List<Var> tape = RECORDED.get();
+        try {
+            loss.accumulate(Tensor.of(new float[]{1f}, loss.value().shape().dims()));
+            for (int i = tape.size() - 1; i >= 0; i--) {
+                Var v = tape.get(i);
+                Tensor g = v.grad();
+                if (g == null) {
+                    continue;
+                }
+                Tensor[] grads = v.node.backward(g);
+                for (int j = 0; j < grads.length; j++) {
+                    if (grads[j] != null && v.node.inputs[j].requiresGrad()) {
+                        v.node.inputs[j].accumulate(grads[j]);
+                    } else if (grads[j] != null) {
+                        grads[j].close();
+                    }
+                }
+                v.zeroGrad(); // an intermediate's gradient is spent once pushed to its inputs
+            }
+        } finally {
+            tape.clear();
+        }
+    }
+
+    /** A new tensor: {@code g} summed down to {@code shape}, undoing NumPy broadcasting (a copy when it fits). */
+    static Tensor sumTo(Tensor g, dev.qlora4j.engine.Shape shape) {
+        if (g.shape().equals(shape)) {
+            return Ops.cast(g, DType.F32);
+        }
+        Tensor t = g;
+        while (t.rank() > shape.rank()) {
+            Tensor s = Ops.reduce(dev.qlora4j.engine.ReduceOp.SUM, t, 0, false);
+            if (t != g) {
+                t.close();
+            }
+            t = s;
+        }
+        for (int d = 0; d < shape.rank(); d++) {
+            if (shape.dim(d) == 1 && t.dim(d) != 1) {
+                Tensor s = Ops.reduce(dev.qlora4j.engine.ReduceOp.SUM, t, d, true);
+                if (t != g) {
+                    t.close();
+                }
+                t = s;
+            }
+        }
+        return t;
+    }
+}

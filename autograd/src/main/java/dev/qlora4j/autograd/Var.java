@@ -1,0 +1,66 @@
+package dev.qlora4j.autograd;
+
+import dev.qlora4j.engine.Tensor;
+
+/**
+ * A value in a computation the tape records: its tensor, whether a gradient is wanted for it, the
+ * {@link Node} that produced it (none for a leaf), and the gradient {@link Tape#backward} accumulates.
+ *
+ * <p>Ownership: a Var does not own its value or gradient; they are tensors like any other, freed by
+ * the scope they were created in (gradients are created where {@code backward} runs). Not thread-safe.
+ */
+public final class Var {
+    private final Tensor value;
+    private final boolean requiresGrad;
+    final Node node;
+    private Tensor grad;
+
+    Var(Tensor value, boolean requiresGrad, Node node) {
+        this.value = value;
+        this.requiresGrad = requiresGrad;
+        this.node = node;
+    }
+
+    /** A leaf: an input ({@code requiresGrad = false}) or a trainable parameter. */
+    public static Var leaf(Tensor value, boolean requiresGrad) {
+        return new Var(value, requiresGrad, null);
+    }
+
+    public Tensor value() {
+        return value;
+    }
+
+    public boolean requiresGrad() {
+        return requiresGrad;
+    }
+
+    /** The accumulated gradient, same shape as the value; null before backward reaches this Var. */
+    public Tensor grad() {
+        return grad;
+    }
+
+    /** Forgets the gradient (closing it), so the next backward starts from zero. */
+    public void zeroGrad() {
+        if (grad != null) {
+            grad.close();
+            grad = null;
+        }
+    }
+
+    /** Adds {@code g} to the gradient, taking ownership of {@code g}. */
+    void accumulate(Tensor g) {
+        if (grad == null) {
+            grad = g;
+            return;
+        }
+        Tensor sum = dev.qlora4j.engine.Ops.add(grad, g);
+        grad.close();
+        g.close();
+        grad = sum;
+    }
+
+    @Override
+    public String toString() {
+        return "Var(" + value.describe() + (requiresGrad ? ", requires grad" : "") + (node != null ? ", from " + node.name() : "") + ")";
+    }
+}

@@ -1,0 +1,124 @@
+package dev.qlora4j.autograd;
+
+import dev.qlora4j.engine.DType;
+import dev.qlora4j.engine.Scope;
+import dev.qlora4j.engine.Tensor;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.function.Function;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Every differentiable op's backward against central finite differences. */
+class GradCheckTest {
+    private static final double TOLERANCE = 5e-3;
+    private final List<Tensor> owned = new ArrayList<>();
+    private final SplittableRandom random = new SplittableRandom(11);
+
+    private Tensor rand(double lo, double hi, int... dims) {
+        int n = 1;
+        for (int d : dims) {
+            n *= d;
+        }
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) (lo + random.nextDouble() * (hi - lo));
+        }
+        Tensor t = Tensor.of(v, dims);
+        owned.add(t);
+        return t;
+    }
+
+    @AfterEach
+    void close() {
+        owned.forEach(Tensor::close);
+    }
+
+    private static void check(String what, Function<List<Var>, Var> f, Tensor... inputs) {
+        GradCheck.Report r = GradCheck.check(f, List.of(inputs), 1e-2);
+        assertTrue(r.passed(TOLERANCE), what + ": worst error " + r.maxError() + " at " + r.where());
+        assertTrue(r.checked() > 0);
+    }
+
+    @Test
+    void matmulPlainBatchedAndWithASharedWeight() {
+        check("matmul", v -> F.matmul(v.get(0), v.get(1)), rand(-1, 1, 3, 5), rand(-1, 1, 5, 4));
+        check("batched matmul", v -> F.matmul(v.get(0), v.get(1)), rand(-1, 1, 2, 3, 5), rand(-1, 1, 2, 5, 4));
+        check("x·Wᵀ with a shared weight", v -> F.matmul(v.get(0), F.transpose(v.get(1), 0, 1)),
+                rand(-1, 1, 2, 3, 5), rand(-1, 1, 4, 5));
+    }
+
+    @Test
+    void elementwiseWithBroadcasting() {
+        check("add", v -> F.add(v.get(0), v.get(1)), rand(-1, 1, 3, 4), rand(-1, 1, 4));
+        check("sub", v -> F.sub(v.get(0), v.get(1)), rand(-1, 1, 3, 1), rand(-1, 1, 1, 4));
+        check("mul", v -> F.mul(v.get(0), v.get(1)), rand(-1, 1, 2, 3, 4), rand(-1, 1, 3, 1));
+        check("div", v -> F.div(v.get(0), v.get(1)), rand(-1, 1, 3, 4), rand(0.5, 2, 4));
+    }
+
+    @Test
+    void unaryOps() {
+        check("exp", v -> F.exp(v.get(0)), rand(-2, 2, 3, 5));
+        check("log", v -> F.log(v.get(0)), rand(0.5, 3, 3, 5));
+        check("silu", v -> F.silu(v.get(0)), rand(-4, 4, 3, 5));
+    }
+
+    @Test
+    void reductionsAndViews() {
+        check("sum axis", v -> F.sum(v.get(0), 1, false), rand(-1, 1, 3, 4, 2));
+        check("mean axis kept", v -> F.mean(v.get(0), -1, true), rand(-1, 1, 3, 4));
+        check("sum all", v -> F.sum(v.get(0)), rand(-1, 1, 3, 4));
+        check("mean all", v -> F.mean(v.get(0)), rand(-1, 1, 3, 4));
+        check("reshape and transpose", v -> F.transpose(F.reshape(v.get(0), 4, 3), 0, 1), rand(-1, 1, 2, 6));
+    }
+
+    @Test
+    void softmaxLogSoftmaxAndRmsNorm() {
+        check("softmax", v -> F.softmax(v.get(0)), rand(-2, 2, 3, 7));
+        check("logSoftmax", v -> F.logSoftmax(v.get(0)), rand(-2, 2, 3, 7));
+        check("rmsNorm", v -> F.rmsNorm(v.get(0), v.get(1), 1e-5f), rand(-2, 2, 3, 8), rand(0.5, 1.5, 8));
+    }
+
+    @Test
+    void aVarUsedTwiceAccumulatesBothPaths() {
+        // y = silu(x·W1)·W2 + x·W1: x·W1 feeds two branches; a two-layer network end to end.
+        check("shared intermediate", v -> {
+            Var h = F.matmul(v.get(0), v.get(1));
+            return F.add(F.matmul(F.silu(h), v.get(2)), h);
+        }, rand(-1, 1, 4, 6), rand(-1, 1, 6, 5), rand(-1, 1, 5, 5));
+    }
+
+    @Test
+    void backwardFillsOnlyWhatRequiresAGradientAndFreesIntermediates() {
+        try (Scope s = Scope.open()) {
+            Var x = Var.leaf(rand(-1, 1, 2, 3), false);
+            Var w = Var.leaf(rand(-1, 1, 3, 4), true);
+            Var h = F.silu(F.matmul(x, w));
+            Var loss = F.sum(h);
+            Tape.backward(loss);
+            assertNull(x.grad());
+            assertNull(h.grad(), "an intermediate's gradient is freed once used");
+            assertEquals(dev.qlora4j.engine.Shape.of(3, 4), w.grad().shape());
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Tape.backward(h));
+            assertTrue(e.getMessage().contains("single element"), e.getMessage());
+        }
+    }
+
+    @Test
+    void noGradRecordsNothing() throws Exception {
+        Var w = Var.leaf(rand(-1, 1, 3, 3), true);
+        try (Scope s = Scope.open(); AutoCloseable off = Tape.noGrad()) {
+            Var y = F.matmul(w, w);
+            assertTrue(!y.requiresGrad());
+            assertThrows(IllegalArgumentException.class, () -> Tape.backward(F.sum(y)));
+        }
+        assertEquals(DType.F32, w.value().dtype());
+    }
+}
