@@ -82,6 +82,14 @@ public final class F {
         return SoftmaxOps.apply(x, true);
     }
 
+    /**
+     * LoRA linear: {@code x·Wᵀ + scaling·(x·Aᵀ)·Bᵀ} with W frozen (dense or quantized), A [r, in],
+     * B [out, r]. Gradients flow to x, A and B; never to W.
+     */
+    public static Var lora(Var x, FrozenWeight w, Var a, Var b, float scaling) {
+        return LoraOp.apply(x, w, a, b, scaling);
+    }
+
     /** RMSNorm along the last axis with a per-feature weight. */
     public static Var rmsNorm(Var x, Var weight, float eps) {
         return RmsNormOp.apply(x, weight, eps);
