@@ -37,6 +37,22 @@ public final class Scope implements AutoCloseable {
         return s;
     }
 
+    /**
+     * Runs {@code make} with no scope current, so the tensors it creates belong to the caller
+     * whatever scope is open — for state that outlives a step, such as optimizer moments.
+     */
+    public static <T> T unscoped(java.util.function.Supplier<T> make) {
+        Scope s = CURRENT.get();
+        CURRENT.remove();
+        try {
+            return make.get();
+        } finally {
+            if (s != null) {
+                CURRENT.set(s);
+            }
+        }
+    }
+
     /** Records a tensor just created, when a scope is open on this thread. */
     static void register(Tensor t) {
         Scope s = CURRENT.get();

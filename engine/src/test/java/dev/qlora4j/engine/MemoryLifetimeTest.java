@@ -74,6 +74,19 @@ class MemoryLifetimeTest {
     }
 
     @Test
+    void unscopedTensorsOutliveTheOpenScope() {
+        long before = live();
+        Tensor kept;
+        try (Scope s = Scope.open()) {
+            kept = Scope.unscoped(() -> Tensor.zeros(DType.F32, 5));
+            Tensor.zeros(DType.F32, 5);
+        }
+        assertFalse(kept.isClosed());
+        kept.close();
+        assertEquals(before, live());
+    }
+
+    @Test
     void aViewKeepsStorageAliveAfterItsBaseCloses() {
         long before = live();
         Tensor base = Tensor.of(new float[]{1, 2, 3, 4, 5, 6}, 2, 3);

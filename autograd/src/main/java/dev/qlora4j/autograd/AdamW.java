@@ -1,0 +1,124 @@
+package dev.qlora4j.autograd;
+
+import dev.qlora4j.engine.DType;
+import dev.qlora4j.engine.Tensor;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * AdamW (decoupled weight decay, bias-corrected moments) over f32 parameters, with f32 state kept
+ * only for the parameters it is given — the trainable adapters, never the frozen base. One step:
+ * <pre>
+ *   m = β1·m + (1-β1)·g        v = β2·v + (1-β2)·g²
+ *   p = p - lr·wd·p - lr · (m / (1-β1^t)) / (sqrt(v / (1-β2^t)) + ε)
+ * </pre>
+ * (the order and formulas of torch.optim.AdamW). Owns its state tensors.
+ */
+public final class AdamW implements AutoCloseable {
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
+
+    private final float beta1;
+    private final float beta2;
+    private final float eps;
+    private final float weightDecay;
+    private final Map<Var, Tensor[]> state = new IdentityHashMap<>();
+    private long steps;
+
+    public AdamW(float beta1, float beta2, float eps, float weightDecay) {
+        this.beta1 = beta1;
+        this.beta2 = beta2;
+        this.eps = eps;
+        this.weightDecay = weightDecay;
+    }
+
+    /** torch's defaults: β = (0.9, 0.999), ε = 1e-8, weight decay 0.01. */
+    public static AdamW withDefaults() {
+        return new AdamW(0.9f, 0.999f, 1e-8f, 0.01f);
+    }
+
+    public long steps() {
+        return steps;
+    }
+
+    /**
+     * Updates every parameter that has a gradient, in place.
+     *
+     * @throws IllegalStateException when a gradient holds NaN or infinity: the weights stay untouched
+     */
+    public void step(List<Var> parameters, float lr) {
+        for (Var p : parameters) {
+            if (p.grad() != null && !finite(p.grad())) {
+                throw new IllegalStateException("AdamW step " + (steps + 1) + ": the gradient of " + p
+                        + " is not finite; no parameter was updated");
+            }
+        }
+        steps++;
+        double c1 = 1 - Math.pow(beta1, steps);
+        double c2 = 1 - Math.pow(beta2, steps);
+        for (Var p : parameters) {
+            Tensor g = p.grad();
+            if (g == null) {
+                continue;
+            }
+            Tensor value = p.value();
+            if (value.dtype() != DType.F32 || !value.isContiguous() || !g.isContiguous()) {
+                throw new IllegalArgumentException("AdamW: parameter " + p + " must be a contiguous F32 tensor");
+            }
+            // The moments outlive the step: created outside whatever scope the step runs in.
+            Tensor[] mv = state.computeIfAbsent(p, k -> dev.qlora4j.engine.Scope.unscoped(() -> new Tensor[]{
+                    Tensor.zeros(DType.F32, value.shape(), value.device()), Tensor.zeros(DType.F32, value.shape(), value.device())}));
+            update(value, g, mv[0], mv[1], lr, c1, c2);
+        }
+    }
+
+    private void update(Tensor value, Tensor g, Tensor m, Tensor v, float lr, double c1, double c2) {
+        MemorySegment ps = value.segment();
+        MemorySegment gs = g.segment();
+        MemorySegment ms = m.segment();
+        MemorySegment vs = v.segment();
+        for (long i = 0; i < value.numel(); i++) {
+            long o = i * Float.BYTES;
+            float gi = gs.get(F32, g.byteOffset() + o);
+            float mi = beta1 * ms.get(F32, m.byteOffset() + o) + (1 - beta1) * gi;
+            float vi = beta2 * vs.get(F32, v.byteOffset() + o) + (1 - beta2) * gi * gi;
+            ms.set(F32, m.byteOffset() + o, mi);
+            vs.set(F32, v.byteOffset() + o, vi);
+            float pi = ps.get(F32, value.byteOffset() + o);
+            pi -= lr * weightDecay * pi;
+            pi -= (float) (lr * (mi / c1) / (Math.sqrt(vi / c2) + eps));
+            ps.set(F32, value.byteOffset() + o, pi);
+        }
+    }
+
+    private static boolean finite(Tensor t) {
+        for (float f : t.toFloatArray()) {
+            if (!Float.isFinite(f)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The first and second moment of {@code p}, or null before its first step. */
+    public Tensor[] state(Var p) {
+        return state.get(p);
+    }
+
+    /** Bytes of optimizer state held. */
+    public long stateBytes() {
+        return state.values().stream().mapToLong(t -> (t[0].numel() + t[1].numel()) * Float.BYTES).sum();
+    }
+
+    @Override
+    public void close() {
+        state.values().forEach(t -> {
+            t[0].close();
+            t[1].close();
+        });
+        state.clear();
+    }
+}

@@ -1,0 +1,137 @@
+package dev.qlora4j.autograd;
+
+import dev.qlora4j.engine.DType;
+import dev.qlora4j.engine.Ops;
+import dev.qlora4j.engine.Tensor;
+
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * A linear layer with a frozen base W [out, in] and a trainable low-rank update:
+ * {@code y = x·Wᵀ + s·(x·Aᵀ)·Bᵀ}, A [r, in], B [out, r], s = alpha/r (or alpha/√r with rsLoRA).
+ * Initialised as PEFT does, so the adapted layer starts equal to the base: B = 0, and A
+ * Kaiming-uniform with a = √5 (U(-1/√in, 1/√in)) or, for {@link Init#GAUSSIAN}, N(0, 1/r²).
+ * The adapter can be switched off at run time. Owns A and B (f32 master weights); create the layer
+ * outside any per-step {@link dev.qlora4j.engine.Scope}, which would otherwise free them.
+ */
+public final class LoraLinear implements AutoCloseable {
+    /** How A is initialised (B always starts at zero). */
+    public enum Init { KAIMING_UNIFORM, GAUSSIAN }
+
+    private final FrozenWeight base;
+    private final Var a;
+    private final Var b;
+    private final float alpha;
+    private final boolean rsLora;
+    private boolean enabled = true;
+
+    private LoraLinear(FrozenWeight base, Tensor a, Tensor b, float alpha, boolean rsLora) {
+        this.base = base;
+        this.a = Var.leaf(a, true);
+        this.b = Var.leaf(b, true);
+        this.alpha = alpha;
+        this.rsLora = rsLora;
+    }
+
+    /**
+     * @throws IllegalArgumentException for a rank outside [1, min(in, out)] or a non-positive alpha
+     */
+    public static LoraLinear create(FrozenWeight base, int rank, float alpha, boolean rsLora, Init init, long seed) {
+        int out = base.shape().dim(0);
+        int in = base.shape().dim(1);
+        if (rank < 1 || rank > Math.min(in, out)) {
+            throw new IllegalArgumentException("LoRA rank " + rank + " for a [" + out + ", " + in + "] weight; expected 1.."
+                    + Math.min(in, out));
+        }
+        if (!(alpha > 0)) {
+            throw new IllegalArgumentException("LoRA alpha " + alpha + "; expected > 0");
+        }
+        SplittableRandom random = new SplittableRandom(seed);
+        float[] av = new float[rank * in];
+        double bound = 1 / Math.sqrt(in); // gain √(2/(1+5)) times √(3/fan_in)
+        for (int i = 0; i < av.length; i++) {
+            av[i] = (float) (init == Init.KAIMING_UNIFORM ? (random.nextDouble() * 2 - 1) * bound : random.nextGaussian() / rank);
+        }
+        return new LoraLinear(base, Tensor.of(av, rank, in), Tensor.zeros(DType.F32, out, rank), alpha, rsLora);
+    }
+
+    public int rank() {
+        return a.value().dim(0);
+    }
+
+    /** alpha / r, or alpha / √r with rsLoRA. */
+    public float scaling() {
+        return (float) (rsLora ? alpha / Math.sqrt(rank()) : alpha / rank());
+    }
+
+    public FrozenWeight base() {
+        return base;
+    }
+
+    public Var loraA() {
+        return a;
+    }
+
+    public Var loraB() {
+        return b;
+    }
+
+    /** The trainable parameters: A and B. */
+    public List<Var> parameters() {
+        return List.of(a, b);
+    }
+
+    /** Switches the adapter on or off; off, the layer is its base. */
+    public void setEnabled(boolean enabled) {
+        this.enabled = enabled;
+    }
+
+    public boolean enabled() {
+        return enabled;
+    }
+
+    public Var forward(Var x) {
+        return enabled ? F.lora(x, base, a, b, scaling()) : LinearOp.apply(x, base);
+    }
+
+    /** s·B·A, the update merging adds to W, in F32 [out, in]. */
+    public Tensor delta() {
+        try (Tensor ba = Ops.matmul(b.value(), a.value()); Tensor s = Tensor.of(new float[]{scaling()})) {
+            return Ops.mul(ba, s);
+        }
+    }
+
+    /**
+     * W + s·B·A in {@code dtype} (F32 or BF16): the base with the adapter merged in. A quantized base
+     * is dequantized first; quantizing the result again is lossy, which is why this returns a dense copy.
+     */
+    public Tensor merged(DType dtype) {
+        try (Tensor w = dense(); Tensor d = delta(); Tensor sum = Ops.add(w, d)) {
+            return Ops.cast(sum, dtype);
+        }
+    }
+
+    /** {@code merged - s·B·A}: the base back from a merged weight (exact up to f32 rounding). */
+    public Tensor unmerge(Tensor merged) {
+        try (Tensor m = Ops.cast(merged, DType.F32); Tensor d = delta(); Tensor diff = Ops.sub(m, d)) {
+            return Ops.cast(diff, merged.dtype());
+        }
+    }
+
+    private Tensor dense() {
+        return switch (base) {
+            case FrozenWeight.Dense dw -> Ops.cast(dw.w(), DType.F32);
+            case FrozenWeight.Quantized qw -> qw.w().dequantize(DType.F32);
+        };
+    }
+
+    /** Frees A, B and their gradients; the base is the caller's. */
+    @Override
+    public void close() {
+        a.zeroGrad();
+        b.zeroGrad();
+        a.value().close();
+        b.value().close();
+    }
+}

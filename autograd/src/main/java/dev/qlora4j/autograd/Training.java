@@ -1,0 +1,57 @@
+package dev.qlora4j.autograd;
+
+import dev.qlora4j.engine.Ops;
+import dev.qlora4j.engine.Tensor;
+
+import java.util.List;
+
+/** Training-loop helpers: the learning-rate schedule and gradient clipping. */
+public final class Training {
+    private Training() {
+    }
+
+    /**
+     * Linear warmup from 0 to {@code peak} over {@code warmup} steps, then cosine decay to 0 at
+     * {@code total} steps (the shape of transformers' {@code get_cosine_schedule_with_warmup}).
+     *
+     * @param step 0-based step index
+     */
+    public static float warmupCosine(float peak, int warmup, int total, int step) {
+        if (step < warmup) {
+            return peak * (step + 1) / (float) warmup;
+        }
+        double progress = Math.min(1.0, (step - warmup) / (double) Math.max(1, total - warmup));
+        return (float) (peak * 0.5 * (1 + Math.cos(Math.PI * progress)));
+    }
+
+    /**
+     * Scales every gradient by {@code maxNorm / ‖g‖} when the global L2 norm ‖g‖ of all of them
+     * exceeds {@code maxNorm}.
+     *
+     * @return the norm before clipping
+     */
+    public static double clipGradNorm(List<Var> parameters, double maxNorm) {
+        double sq = 0;
+        for (Var p : parameters) {
+            if (p.grad() != null) {
+                for (float g : p.grad().toFloatArray()) {
+                    sq += (double) g * g;
+                }
+            }
+        }
+        double norm = Math.sqrt(sq);
+        if (norm > maxNorm) {
+            float factor = (float) (maxNorm / (norm + 1e-6));
+            try (Tensor f = Tensor.of(new float[]{factor})) {
+                for (Var p : parameters) {
+                    if (p.grad() != null) {
+                        Tensor scaled = Ops.mul(p.grad(), f);
+                        p.zeroGrad();
+                        p.accumulate(scaled);
+                    }
+                }
+            }
+        }
+        return norm;
+    }
+}
