@@ -90,6 +90,16 @@ public final class F {
         return LoraOp.apply(x, w, a, b, scaling);
     }
 
+    /** Rows of {@code table} [vocab, d] picked by I32 {@code ids}: shape [..ids, d]. */
+    public static Var embedding(dev.qlora4j.engine.Tensor ids, Var table) {
+        return EmbeddingOp.apply(ids, table);
+    }
+
+    /** Mean cross-entropy of logits [N, V] against I32 targets [N], skipping {@code ignoreIndex}. */
+    public static Var crossEntropy(Var logits, dev.qlora4j.engine.Tensor targets, int ignoreIndex) {
+        return CrossEntropyOp.apply(logits, targets, ignoreIndex);
+    }
+
     /** RMSNorm along the last axis with a per-feature weight. */
     public static Var rmsNorm(Var x, Var weight, float eps) {
         return RmsNormOp.apply(x, weight, eps);

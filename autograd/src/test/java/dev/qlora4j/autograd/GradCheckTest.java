@@ -87,6 +87,41 @@ class GradCheckTest {
     }
 
     @Test
+    void embeddingAndCrossEntropyWithIgnoredTargets() {
+        try (Tensor ids = Tensor.of(DType.I32, new float[]{2, 0, 2, 4}, 2, 2);
+             Tensor targets = Tensor.of(DType.I32, new float[]{1, -100, 3, 0}, 4)) {
+            check("embedding (a repeated id accumulates)", v -> F.embedding(ids, v.get(0)), rand(-1, 1, 5, 3));
+            check("crossEntropy", v -> F.crossEntropy(v.get(0), targets, -100), rand(-2, 2, 4, 6));
+            // An ignored row contributes neither to the loss nor to the gradient.
+            try (Scope s = Scope.open()) {
+                Var logits = Var.leaf(rand(-2, 2, 4, 6), true);
+                Var loss = F.crossEntropy(logits, targets, -100);
+                double expected = 0;
+                int[] t = {1, -100, 3, 0};
+                for (int i = 0; i < 4; i++) {
+                    if (t[i] == -100) {
+                        continue;
+                    }
+                    double max = Double.NEGATIVE_INFINITY;
+                    for (int j = 0; j < 6; j++) {
+                        max = Math.max(max, logits.value().getFloat(i, j));
+                    }
+                    double z = 0;
+                    for (int j = 0; j < 6; j++) {
+                        z += Math.exp(logits.value().getFloat(i, j) - max);
+                    }
+                    expected -= logits.value().getFloat(i, t[i]) - max - Math.log(z);
+                }
+                assertEquals(expected / 3, loss.value().getFlat(0), 1e-5);
+                Tape.backward(loss);
+                for (int j = 0; j < 6; j++) {
+                    assertEquals(0f, logits.grad().getFloat(1, j));
+                }
+            }
+        }
+    }
+
+    @Test
     void aVarUsedTwiceAccumulatesBothPaths() {
         // y = silu(x·W1)·W2 + x·W1: x·W1 feeds two branches; a two-layer network end to end.
         check("shared intermediate", v -> {
