@@ -100,6 +100,34 @@ public final class F {
         return CrossEntropyOp.apply(logits, targets, ignoreIndex);
     }
 
+    /** Rotary position embedding (rotate-half form) on x [B, H, T, hd] for positions offset.. */
+    public static Var rope(Var x, int offset, double theta) {
+        return RopeOp.apply(x, offset, theta);
+    }
+
+    /**
+     * Causal scaled-dot-product attention with grouped-query heads: q [B, H, T, hd], k and v
+     * [B, KV, T, hd] with H a multiple of KV; softmax(q·kᵀ/√hd + causal mask)·v, shape [B, H, T, hd].
+     */
+    public static Var causalAttention(Var q, Var k, Var v) {
+        int heads = q.value().dim(1);
+        int kvHeads = k.value().dim(1);
+        if (heads % kvHeads != 0 || v.value().dim(1) != kvHeads) {
+            throw new IllegalArgumentException("causalAttention: q " + q.value().describe() + ", k " + k.value().describe()
+                    + ", v " + v.value().describe() + "; expected query heads a multiple of the key/value heads");
+        }
+        Var kr = AttentionOps.repeatKv(k, heads / kvHeads);
+        Var vr = AttentionOps.repeatKv(v, heads / kvHeads);
+        float scale = (float) (1 / Math.sqrt(q.value().dim(3)));
+        Var scores = mul(matmul(q, transpose(kr, -1, -2)), Var.leaf(dev.qlora4j.engine.Tensor.of(new float[]{scale}), false));
+        return matmul(softmax(AttentionOps.causalMask(scores)), vr);
+    }
+
+    /** Llama's SwiGLU MLP inner product: silu(gate) · up. */
+    public static Var swiglu(Var gate, Var up) {
+        return mul(silu(gate), up);
+    }
+
     /** RMSNorm along the last axis with a per-feature weight. */
     public static Var rmsNorm(Var x, Var weight, float eps) {
         return RmsNormOp.apply(x, weight, eps);

@@ -122,6 +122,49 @@ class GradCheckTest {
     }
 
     @Test
+    void ropeAndCausalGroupedQueryAttention() {
+        check("rope", v -> F.rope(v.get(0), 3, 10000.0), rand(-1, 1, 1, 2, 5, 8));
+        // 4 query heads sharing 2 key/value heads, 5 tokens, head dim 4.
+        check("causal attention with grouped-query heads",
+                v -> F.causalAttention(v.get(0), v.get(1), v.get(2)),
+                rand(-1, 1, 1, 4, 5, 4), rand(-1, 1, 1, 2, 5, 4), rand(-1, 1, 1, 2, 5, 4));
+        check("swiglu", v -> F.swiglu(v.get(0), v.get(1)), rand(-3, 3, 2, 6), rand(-1, 1, 2, 6));
+    }
+
+    @Test
+    void ropeRotatesPairsByPositionAndAttentionIsCausal() {
+        try (Scope s = Scope.open()) {
+            // rotate-half pairs element i with i + hd/2: for x = e_0 at position p, y[0] = cos(p), y[hd/2] = sin(p).
+            int hd = 8;
+            Tensor x = Tensor.zeros(DType.F32, 1, 1, 3, hd);
+            for (int t = 0; t < 3; t++) {
+                x.setFloat(1f, 0, 0, t, 0);
+            }
+            Var y = F.rope(Var.leaf(x, false), 4, 10000.0);
+            for (int t = 0; t < 3; t++) {
+                assertEquals(Math.cos(4 + t), y.value().getFloat(0, 0, t, 0), 1e-6);
+                assertEquals(Math.sin(4 + t), y.value().getFloat(0, 0, t, hd / 2), 1e-6);
+            }
+            // Changing the last token leaves every earlier output unchanged.
+            Tensor q = rand(-1, 1, 1, 2, 4, 4);
+            Tensor k = rand(-1, 1, 1, 1, 4, 4);
+            Tensor v = rand(-1, 1, 1, 1, 4, 4);
+            float[] before = F.causalAttention(Var.leaf(q, false), Var.leaf(k, false), Var.leaf(v, false)).value().toFloatArray();
+            k.setFloat(5f, 0, 0, 3, 0);
+            v.setFloat(-7f, 0, 0, 3, 1);
+            float[] after = F.causalAttention(Var.leaf(q, false), Var.leaf(k, false), Var.leaf(v, false)).value().toFloatArray();
+            for (int h = 0; h < 2; h++) {
+                for (int t = 0; t < 3; t++) {
+                    for (int d = 0; d < 4; d++) {
+                        int i = (h * 4 + t) * 4 + d;
+                        assertEquals(before[i], after[i], "head " + h + " token " + t);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void aVarUsedTwiceAccumulatesBothPaths() {
         // y = silu(x·W1)·W2 + x·W1: x·W1 feeds two branches; a two-layer network end to end.
         check("shared intermediate", v -> {

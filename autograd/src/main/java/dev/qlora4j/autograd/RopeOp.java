@@ -1,0 +1,83 @@
+package dev.qlora4j.autograd;
+
+import dev.qlora4j.engine.DType;
+import dev.qlora4j.engine.Tensor;
+
+/**
+ * Rotary position embedding in Hugging Face's rotate-half form, on x [B, H, T, hd] for positions
+ * {@code offset + t}: with {@code inv_freq[i] = theta^(-2i/hd)} and angle {@code a = pos·inv_freq[i mod hd/2]},
+ * <pre>
+ *   y = x·cos(a) + rotate_half(x)·sin(a),   rotate_half(x) = [-x2, x1]   (x1, x2 the two halves)
+ * </pre>
+ * Backward is the inverse rotation: {@code dx = dy·cos + [dy2·sin, -dy1·sin]} (the transpose of rotate_half).
+ */
+final class RopeOp {
+    private RopeOp() {
+    }
+
+    /** cos and sin tables [T, hd] (each half repeated), computed in f64 and rounded once. */
+    static float[][] tables(int t, int hd, int offset, double theta) {
+        float[] cos = new float[t * hd];
+        float[] sin = new float[t * hd];
+        int half = hd / 2;
+        for (int p = 0; p < t; p++) {
+            for (int i = 0; i < half; i++) {
+                double invFreq = Math.pow(theta, -2.0 * i / hd);
+                double a = (offset + p) * invFreq;
+                cos[p * hd + i] = cos[p * hd + i + half] = (float) Math.cos(a);
+                sin[p * hd + i] = sin[p * hd + i + half] = (float) Math.sin(a);
+            }
+        }
+        return new float[][]{cos, sin};
+    }
+
+    static Var apply(Var x, int offset, double theta) {
+        Tensor tx = x.value();
+        if (tx.rank() != 4 || tx.dim(3) % 2 != 0) {
+            throw new IllegalArgumentException("rope: " + tx.describe() + "; expected [batch, heads, tokens, even head dim]");
+        }
+        int t = tx.dim(2);
+        int hd = tx.dim(3);
+        float[][] cs = tables(t, hd, offset, theta);
+        Tensor y = rotate(tx, cs[0], cs[1], false);
+        return Tape.output(y, new Node(x) {
+            @Override
+            String name() {
+                return "rope";
+            }
+
+            @Override
+            Tensor[] backward(Tensor dy) {
+                return new Tensor[]{rotate(dy, cs[0], cs[1], true)};
+            }
+        });
+    }
+
+    /** y = x·cos + R(x)·sin with R = rotate_half, or with R's transpose when {@code inverse}. */
+    private static Tensor rotate(Tensor x, float[] cos, float[] sin, boolean inverse) {
+        int hd = x.dim(3);
+        int t = x.dim(2);
+        int half = hd / 2;
+        float[] v;
+        try (Tensor c = x.contiguous()) {
+            v = c.toFloatArray();
+        }
+        float[] out = new float[v.length];
+        for (int row = 0; row < v.length / hd; row++) {
+            int p = row % t;
+            int base = row * hd;
+            for (int i = 0; i < hd; i++) {
+                float rotated;
+                if (!inverse) {
+                    rotated = i < half ? -v[base + i + half] : v[base + i - half];
+                    out[base + i] = v[base + i] * cos[p * hd + i] + rotated * sin[p * hd + i];
+                } else {
+                    // Rᵀ(z)[i] = z[i + half] for the first half, -z[i - half] for the second, with z = dy·sin.
+                    float z = i < half ? v[base + i + half] * sin[p * hd + i + half] : -v[base + i - half] * sin[p * hd + i - half];
+                    out[base + i] = v[base + i] * cos[p * hd + i] + z;
+                }
+            }
+        }
+        return Tensor.of(DType.F32, out, x.shape().dims());
+    }
+}
