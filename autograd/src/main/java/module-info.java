@@ -2,4 +2,5 @@
 module dev.qlora4j.autograd {
     requires transitive dev.qlora4j.nf4;
     exports dev.qlora4j.autograd;
+    exports dev.qlora4j.autograd.llama;
 }

@@ -82,6 +82,11 @@ public final class F {
         return SoftmaxOps.apply(x, true);
     }
 
+    /** A frozen linear layer {@code x·Wᵀ}: the gradient flows to x only. */
+    public static Var linear(Var x, FrozenWeight w) {
+        return LinearOp.apply(x, w);
+    }
+
     /**
      * LoRA linear: {@code x·Wᵀ + scaling·(x·Aᵀ)·Bᵀ} with W frozen (dense or quantized), A [r, in],
      * B [out, r]. Gradients flow to x, A and B; never to W.

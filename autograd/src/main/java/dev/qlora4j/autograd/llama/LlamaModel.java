@@ -1,0 +1,202 @@
+package dev.qlora4j.autograd.llama;
+
+import dev.qlora4j.autograd.F;
+import dev.qlora4j.autograd.FrozenWeight;
+import dev.qlora4j.autograd.LoraLinear;
+import dev.qlora4j.autograd.Var;
+import dev.qlora4j.engine.Tensor;
+import dev.qlora4j.nf4.FourBitWeight;
+import dev.qlora4j.nf4.QuantType;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+
+/**
+ * A Llama-architecture decoder whose base weights are frozen (dense or NF4) and whose linear layers
+ * can carry LoRA adapters. Weights are named as in Hugging Face checkpoints
+ * ({@code model.layers.0.self_attn.q_proj.weight}, ...). Owns every tensor it holds.
+ */
+public final class LlamaModel implements AutoCloseable {
+    /** The linear layers LoRA can target, by their Hugging Face module names. */
+    public static final List<String> LINEAR_MODULES =
+            List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
+
+    private final LlamaConfig config;
+    private final Map<String, Tensor> dense = new LinkedHashMap<>();
+    private final Map<String, FourBitWeight> quantized = new LinkedHashMap<>();
+    private final Map<String, LoraLinear> adapters = new LinkedHashMap<>();
+
+    private LlamaModel(LlamaConfig config) {
+        this.config = config;
+    }
+
+    public LlamaConfig config() {
+        return config;
+    }
+
+    /** Hugging Face's key of a linear layer's weight, e.g. {@code model.layers.3.mlp.up_proj.weight}. */
+    public static String linearKey(int layer, String module) {
+        String group = Set.of("q_proj", "k_proj", "v_proj", "o_proj").contains(module) ? "self_attn" : "mlp";
+        return "model.layers." + layer + "." + group + "." + module + ".weight";
+    }
+
+    /**
+     * A model with random weights — embeddings N(0, 1), every linear layer N(0, 1/in) so activations
+     * and logits start at unit scale, norms 1 — the linear layers stored as {@code nf4} (NF4 with
+     * double quantization, block 64) or F32.
+     */
+    public static LlamaModel random(LlamaConfig c, long seed, boolean nf4) {
+        LlamaModel m = new LlamaModel(c);
+        SplittableRandom r = new SplittableRandom(seed);
+        int d = c.hiddenSize();
+        int kv = c.kvHeads() * c.headDim();
+        m.dense.put("model.embed_tokens.weight", gaussian(r, c.vocabSize(), d));
+        for (int l = 0; l < c.layers(); l++) {
+            m.dense.put("model.layers." + l + ".input_layernorm.weight", ones(d));
+            m.dense.put("model.layers." + l + ".post_attention_layernorm.weight", ones(d));
+            int[][] shapes = {{d, d}, {kv, d}, {kv, d}, {d, d}, {c.intermediateSize(), d}, {c.intermediateSize(), d},
+                    {d, c.intermediateSize()}};
+            for (int i = 0; i < LINEAR_MODULES.size(); i++) {
+                Tensor w = normal(r, shapes[i]);
+                String key = linearKey(l, LINEAR_MODULES.get(i));
+                if (nf4) {
+                    try (w) {
+                        m.quantized.put(key, FourBitWeight.quantize(w, QuantType.NF4, 64, true));
+                    }
+                } else {
+                    m.dense.put(key, w);
+                }
+            }
+        }
+        m.dense.put("model.norm.weight", ones(d));
+        if (!c.tiedEmbeddings()) {
+            m.dense.put("lm_head.weight", normal(r, c.vocabSize(), d));
+        }
+        return m;
+    }
+
+    /** N(0, 1). */
+    private static Tensor gaussian(SplittableRandom r, int rows, int cols) {
+        float[] v = new float[rows * cols];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) r.nextGaussian();
+        }
+        return Tensor.of(v, rows, cols);
+    }
+
+    /** N(0, 1/dims[1]): unit-scale outputs for unit-scale inputs. */
+    private static Tensor normal(SplittableRandom r, int... dims) {
+        float[] v = new float[dims[0] * dims[1]];
+        double std = 1 / Math.sqrt(dims[1]);
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) (r.nextGaussian() * std);
+        }
+        return Tensor.of(v, dims);
+    }
+
+    private static Tensor ones(int n) {
+        float[] v = new float[n];
+        java.util.Arrays.fill(v, 1f);
+        return Tensor.of(v, n);
+    }
+
+    private FrozenWeight frozen(String key) {
+        FourBitWeight q = quantized.get(key);
+        return q != null ? FrozenWeight.of(q) : FrozenWeight.of(dense.get(key));
+    }
+
+    /**
+     * Attaches a LoRA adapter of rank r to every linear layer whose module name is in
+     * {@code targets} (e.g. q_proj, v_proj), initialised as PEFT does.
+     */
+    public void attachLora(Set<String> targets, int rank, float alpha, boolean rsLora, long seed) {
+        for (String t : targets) {
+            if (!LINEAR_MODULES.contains(t)) {
+                throw new IllegalArgumentException("LoRA target \"" + t + "\": expected one of " + LINEAR_MODULES);
+            }
+        }
+        long s = seed;
+        for (int l = 0; l < config.layers(); l++) {
+            for (String module : LINEAR_MODULES) {
+                if (targets.contains(module)) {
+                    String key = linearKey(l, module);
+                    adapters.put(key, LoraLinear.create(frozen(key), rank, alpha, rsLora, LoraLinear.Init.KAIMING_UNIFORM, s++));
+                }
+            }
+        }
+    }
+
+    /** The adapters by the key of the weight they adapt. */
+    public Map<String, LoraLinear> adapters() {
+        return adapters;
+    }
+
+    /** Every trainable parameter: the A and B of each adapter. */
+    public List<Var> trainableParameters() {
+        List<Var> p = new ArrayList<>();
+        adapters.values().forEach(a -> p.addAll(a.parameters()));
+        return p;
+    }
+
+    /** Switches every adapter on or off. */
+    public void setAdaptersEnabled(boolean enabled) {
+        adapters.values().forEach(a -> a.setEnabled(enabled));
+    }
+
+    private Var linear(Var x, int layer, String module) {
+        String key = linearKey(layer, module);
+        LoraLinear a = adapters.get(key);
+        return a != null ? a.forward(x) : F.linear(x, frozen(key));
+    }
+
+    private Var frozenVar(String key) {
+        return Var.leaf(dense.get(key), false);
+    }
+
+    /** Logits [B·T, vocab] for I32 token ids [B, T]. */
+    public Var forward(Tensor ids) {
+        int b = ids.dim(0);
+        int t = ids.dim(1);
+        int h = config.heads();
+        int kvh = config.kvHeads();
+        int hd = config.headDim();
+        Var x = F.embedding(ids, frozenVar("model.embed_tokens.weight"));
+        for (int l = 0; l < config.layers(); l++) {
+            String p = "model.layers." + l + ".";
+            Var n = F.rmsNorm(x, frozenVar(p + "input_layernorm.weight"), config.rmsEps());
+            Var q = F.rope(F.transpose(F.reshape(linear(n, l, "q_proj"), b, t, h, hd), 1, 2), 0, config.ropeTheta());
+            Var k = F.rope(F.transpose(F.reshape(linear(n, l, "k_proj"), b, t, kvh, hd), 1, 2), 0, config.ropeTheta());
+            Var v = F.transpose(F.reshape(linear(n, l, "v_proj"), b, t, kvh, hd), 1, 2);
+            Var att = F.reshape(F.transpose(F.causalAttention(q, k, v), 1, 2), b, t, h * hd);
+            x = F.add(x, linear(att, l, "o_proj"));
+            Var n2 = F.rmsNorm(x, frozenVar(p + "post_attention_layernorm.weight"), config.rmsEps());
+            x = F.add(x, linear(F.swiglu(linear(n2, l, "gate_proj"), linear(n2, l, "up_proj")), l, "down_proj"));
+        }
+        Var out = F.rmsNorm(x, frozenVar("model.norm.weight"), config.rmsEps());
+        String head = config.tiedEmbeddings() ? "model.embed_tokens.weight" : "lm_head.weight";
+        return F.reshape(F.linear(out, FrozenWeight.of(dense.get(head))), b * t, config.vocabSize());
+    }
+
+    /** Bytes of every weight the model holds (quantized ones at their stored size), adapters excluded. */
+    public long baseBytes() {
+        long bytes = 0;
+        for (Tensor w : dense.values()) {
+            bytes += w.numel() * w.dtype().byteSize();
+        }
+        for (FourBitWeight q : quantized.values()) {
+            bytes += q.footprintBytes();
+        }
+        return bytes;
+    }
+
+    @Override
+    public void close() {
+        adapters.values().forEach(LoraLinear::close);
+        dense.values().forEach(Tensor::close);
+        quantized.values().forEach(FourBitWeight::close);
+    }
+}
