@@ -60,6 +60,14 @@ public final class LoraLinear implements AutoCloseable {
         return a.value().dim(0);
     }
 
+    public float alpha() {
+        return alpha;
+    }
+
+    public boolean rsLora() {
+        return rsLora;
+    }
+
     /** alpha / r, or alpha / √r with rsLoRA. */
     public float scaling() {
         return (float) (rsLora ? alpha / Math.sqrt(rank()) : alpha / rank());
