@@ -4,9 +4,16 @@ import dev.qlora4j.autograd.F;
 import dev.qlora4j.autograd.FrozenWeight;
 import dev.qlora4j.autograd.LoraLinear;
 import dev.qlora4j.autograd.Var;
+import dev.qlora4j.engine.DType;
+import dev.qlora4j.engine.Ops;
 import dev.qlora4j.engine.Tensor;
 import dev.qlora4j.nf4.FourBitWeight;
+import dev.qlora4j.nf4.Int8Weight;
 import dev.qlora4j.nf4.QuantType;
+import dev.qlora4j.nf4.QuantizedWeight;
+
+import java.io.IOException;
+import java.nio.file.Path;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -27,7 +34,7 @@ public final class LlamaModel implements AutoCloseable {
 
     private final LlamaConfig config;
     private final Map<String, Tensor> dense = new LinkedHashMap<>();
-    private final Map<String, FourBitWeight> quantized = new LinkedHashMap<>();
+    private final Map<String, QuantizedWeight> quantized = new LinkedHashMap<>();
     private final Map<String, LoraLinear> adapters = new LinkedHashMap<>();
 
     private LlamaModel(LlamaConfig config) {
@@ -46,10 +53,9 @@ public final class LlamaModel implements AutoCloseable {
 
     /**
      * A model with random weights — embeddings N(0, 1), every linear layer N(0, 1/in) so activations
-     * and logits start at unit scale, norms 1 — the linear layers stored as {@code nf4} (NF4 with
-     * double quantization, block 64) or F32.
+     * and logits start at unit scale, norms 1 — the linear layers stored in {@code format}.
      */
-    public static LlamaModel random(LlamaConfig c, long seed, boolean nf4) {
+    public static LlamaModel random(LlamaConfig c, long seed, BaseFormat format) {
         LlamaModel m = new LlamaModel(c);
         SplittableRandom r = new SplittableRandom(seed);
         int d = c.hiddenSize();
@@ -61,14 +67,8 @@ public final class LlamaModel implements AutoCloseable {
             int[][] shapes = {{d, d}, {kv, d}, {kv, d}, {d, d}, {c.intermediateSize(), d}, {c.intermediateSize(), d},
                     {d, c.intermediateSize()}};
             for (int i = 0; i < LINEAR_MODULES.size(); i++) {
-                Tensor w = normal(r, shapes[i]);
-                String key = linearKey(l, LINEAR_MODULES.get(i));
-                if (nf4) {
-                    try (w) {
-                        m.quantized.put(key, FourBitWeight.quantize(w, QuantType.NF4, 64, true));
-                    }
-                } else {
-                    m.dense.put(key, w);
+                try (Tensor w = normal(r, shapes[i])) {
+                    m.putLinear(linearKey(l, LINEAR_MODULES.get(i)), w, format);
                 }
             }
         }
@@ -104,8 +104,90 @@ public final class LlamaModel implements AutoCloseable {
         return Tensor.of(v, n);
     }
 
+    /** Stores a linear weight (any float dtype, read once) in {@code format}. */
+    private void putLinear(String key, Tensor w, BaseFormat format) {
+        switch (format) {
+            case NF4 -> quantized.put(key, FourBitWeight.quantize(w, QuantType.NF4, 64, true));
+            case INT8 -> quantized.put(key, Int8Weight.quantize(w));
+            case BF16 -> dense.put(key, Ops.cast(w, DType.BF16));
+            case F32 -> dense.put(key, Ops.cast(w, DType.F32));
+        }
+    }
+
+    /**
+     * Loads a Hugging Face Llama-architecture folder: {@code config.json} and {@code model.safetensors}
+     * (or shards listed in {@code model.safetensors.index.json}), with F32, BF16 or F16 weights. The
+     * files are memory-mapped and each linear weight is converted to {@code format} as it is read, so
+     * the model never exists twice in memory; embeddings, norms and the output head are kept in F32.
+     */
+    public static LlamaModel load(Path dir, BaseFormat format) throws IOException {
+        LlamaConfig c = HfCheckpoint.config(dir);
+        LlamaModel m = new LlamaModel(c);
+        try (HfCheckpoint ckpt = HfCheckpoint.open(dir)) {
+            m.dense.put("model.embed_tokens.weight", ckpt.f32("model.embed_tokens.weight", c.vocabSize(), c.hiddenSize()));
+            for (int l = 0; l < c.layers(); l++) {
+                String p = "model.layers." + l + ".";
+                m.dense.put(p + "input_layernorm.weight", ckpt.f32(p + "input_layernorm.weight", c.hiddenSize()));
+                m.dense.put(p + "post_attention_layernorm.weight", ckpt.f32(p + "post_attention_layernorm.weight", c.hiddenSize()));
+                for (String module : LINEAR_MODULES) {
+                    String key = linearKey(l, module);
+                    try (Tensor w = ckpt.mapped(key)) {
+                        m.putLinear(key, w, format);
+                    }
+                }
+            }
+            m.dense.put("model.norm.weight", ckpt.f32("model.norm.weight", c.hiddenSize()));
+            if (!c.tiedEmbeddings()) {
+                m.dense.put("lm_head.weight", ckpt.f32("lm_head.weight", c.vocabSize(), c.hiddenSize()));
+            }
+        } catch (RuntimeException | IOException e) {
+            m.close();
+            throw e;
+        }
+        return m;
+    }
+
+    /**
+     * Writes the base model as a Hugging Face folder (config.json and model.safetensors, F32;
+     * quantized weights dequantized), which {@link #load} reads back. Adapters are not included.
+     */
+    public void saveHf(Path dir) throws IOException {
+        java.nio.file.Files.createDirectories(dir);
+        Map<String, Tensor> all = new LinkedHashMap<>();
+        List<Tensor> made = new ArrayList<>();
+        try {
+            for (Map.Entry<String, Tensor> e : dense.entrySet()) {
+                Tensor f = Ops.cast(e.getValue(), DType.F32);
+                made.add(f);
+                all.put(e.getKey(), f);
+            }
+            for (Map.Entry<String, QuantizedWeight> e : quantized.entrySet()) {
+                Tensor f = e.getValue().dequantize(DType.F32);
+                made.add(f);
+                all.put(e.getKey(), f);
+            }
+            dev.qlora4j.engine.safetensors.SafetensorsWriter.write(dir.resolve("model.safetensors"), all, Map.of("format", "pt"));
+        } finally {
+            made.forEach(Tensor::close);
+        }
+        String json = "{\n  \"architectures\": [\"LlamaForCausalLM\"],\n  \"model_type\": \"llama\",\n"
+                + "  \"hidden_size\": " + config.hiddenSize() + ",\n  \"num_hidden_layers\": " + config.layers() + ",\n"
+                + "  \"num_attention_heads\": " + config.heads() + ",\n  \"num_key_value_heads\": " + config.kvHeads() + ",\n"
+                + "  \"intermediate_size\": " + config.intermediateSize() + ",\n  \"vocab_size\": " + config.vocabSize() + ",\n"
+                + "  \"rope_theta\": " + config.ropeTheta() + ",\n  \"rms_norm_eps\": " + config.rmsEps() + ",\n"
+                + "  \"tie_word_embeddings\": " + config.tiedEmbeddings() + ",\n  \"torch_dtype\": \"float32\"\n}\n";
+        Path tmp = java.nio.file.Files.createTempFile(dir, "config.json", ".tmp");
+        try {
+            java.nio.file.Files.writeString(tmp, json);
+            java.nio.file.Files.move(tmp, dir.resolve("config.json"), java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        } finally {
+            java.nio.file.Files.deleteIfExists(tmp);
+        }
+    }
+
     private FrozenWeight frozen(String key) {
-        FourBitWeight q = quantized.get(key);
+        QuantizedWeight q = quantized.get(key);
         return q != null ? FrozenWeight.of(q) : FrozenWeight.of(dense.get(key));
     }
 
@@ -187,7 +269,7 @@ public final class LlamaModel implements AutoCloseable {
         for (Tensor w : dense.values()) {
             bytes += w.numel() * w.dtype().byteSize();
         }
-        for (FourBitWeight q : quantized.values()) {
+        for (QuantizedWeight q : quantized.values()) {
             bytes += q.footprintBytes();
         }
         return bytes;
@@ -197,6 +279,6 @@ public final class LlamaModel implements AutoCloseable {
     public void close() {
         adapters.values().forEach(LoraLinear::close);
         dense.values().forEach(Tensor::close);
-        quantized.values().forEach(FourBitWeight::close);
+        quantized.values().forEach(QuantizedWeight::close);
     }
 }

@@ -23,7 +23,7 @@ class LlamaModelTest {
     @Test
     void loraGradientsOfTheWholeModelMatchFiniteDifferences() {
         LlamaConfig c = new LlamaConfig(8, 2, 2, 1, 12, 11, 10000.0, 1e-5f, false);
-        try (LlamaModel m = LlamaModel.random(c, 1, false); Tensor ids = Tensor.of(DType.I32, new float[]{1, 5, 3, 7, 2, 9}, 2, 3)) {
+        try (LlamaModel m = LlamaModel.random(c, 1, BaseFormat.F32); Tensor ids = Tensor.of(DType.I32, new float[]{1, 5, 3, 7, 2, 9}, 2, 3)) {
             m.attachLora(Set.of("q_proj", "v_proj"), 2, 4, false, 3);
             // B starts at zero; give every adapter weight a value so that no gradient is trivially zero.
             List<Var> leaves = m.trainableParameters();
@@ -86,7 +86,7 @@ class LlamaModelTest {
     void anAdapterOnAnNf4BaseLearnsASequenceTaskAndSwitchesOff() {
         // Task: predict (token + 1) mod vocab from each token, a mapping the random base does not know.
         LlamaConfig c = new LlamaConfig(64, 2, 4, 2, 128, 16, 10000.0, 1e-5f, false);
-        try (LlamaModel m = LlamaModel.random(c, 2, true)) {
+        try (LlamaModel m = LlamaModel.random(c, 2, BaseFormat.NF4)) {
             m.attachLora(Set.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"), 8, 16, false, 5);
             float[] in = new float[4 * 8];
             float[] out = new float[in.length];
@@ -124,7 +124,7 @@ class LlamaModelTest {
     void badTargetsAndConfigsAreNamed() {
         assertThrows(IllegalArgumentException.class, () -> new LlamaConfig(10, 1, 3, 1, 8, 8, 1e4, 1e-5f, true));
         LlamaConfig c = new LlamaConfig(8, 1, 2, 2, 8, 8, 1e4, 1e-5f, true);
-        try (LlamaModel m = LlamaModel.random(c, 1, false)) {
+        try (LlamaModel m = LlamaModel.random(c, 1, BaseFormat.F32)) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> m.attachLora(Set.of("qkv"), 2, 4, false, 1));
             assertTrue(e.getMessage().contains("q_proj"), e.getMessage());

@@ -27,7 +27,7 @@ class PeftAdapterTest {
     @Test
     void savedFilesHavePeftsKeysShapesAndConfigAndLoadBack() throws Exception {
         LlamaConfig c = new LlamaConfig(16, 2, 2, 1, 24, 32, 10000.0, 1e-5f, false);
-        try (LlamaModel m = LlamaModel.random(c, 1, true); LlamaModel other = LlamaModel.random(c, 1, true)) {
+        try (LlamaModel m = LlamaModel.random(c, 1, BaseFormat.NF4); LlamaModel other = LlamaModel.random(c, 1, BaseFormat.NF4)) {
             m.attachLora(Set.of("q_proj", "v_proj"), 4, 16, false, 7);
             int k = 0;
             for (Var p : m.trainableParameters()) {
@@ -70,7 +70,7 @@ class PeftAdapterTest {
     void aMismatchedAdapterIsNamed() throws Exception {
         LlamaConfig small = new LlamaConfig(16, 1, 2, 1, 24, 32, 10000.0, 1e-5f, false);
         LlamaConfig wide = new LlamaConfig(32, 1, 2, 1, 24, 32, 10000.0, 1e-5f, false);
-        try (LlamaModel m = LlamaModel.random(small, 1, false); LlamaModel w = LlamaModel.random(wide, 1, false)) {
+        try (LlamaModel m = LlamaModel.random(small, 1, BaseFormat.F32); LlamaModel w = LlamaModel.random(wide, 1, BaseFormat.F32)) {
             m.attachLora(Set.of("q_proj"), 2, 4, false, 1);
             PeftAdapter.save(dir, m, "x");
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PeftAdapter.load(dir, w));

@@ -1,0 +1,123 @@
+package dev.qlora4j.autograd.llama;
+
+import dev.qlora4j.engine.DType;
+import dev.qlora4j.engine.Ops;
+import dev.qlora4j.engine.Tensor;
+import dev.qlora4j.engine.safetensors.Json;
+import dev.qlora4j.engine.safetensors.SafetensorsFile;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * A Hugging Face model folder opened for reading: {@code config.json}, and the weights in
+ * {@code model.safetensors} or in the shards {@code model.safetensors.index.json} lists, all
+ * memory-mapped. Owns the mappings; tensors it hands out are valid until it closes.
+ */
+final class HfCheckpoint implements AutoCloseable {
+    private final Map<String, SafetensorsFile> fileOf = new HashMap<>();
+    private final Map<Path, SafetensorsFile> open = new LinkedHashMap<>();
+
+    private HfCheckpoint() {
+    }
+
+    /** The decoder shape from config.json, with Llama's defaults for absent optional fields. */
+    static LlamaConfig config(Path dir) throws IOException {
+        Path file = dir.resolve("config.json");
+        if (!Files.isRegularFile(file)) {
+            throw new IllegalArgumentException(dir + ": no config.json; expected a Hugging Face model folder");
+        }
+        if (!(Json.parse(Files.readAllBytes(file)) instanceof Map<?, ?> m)) {
+            throw new IllegalArgumentException(file + ": expected a JSON object");
+        }
+        int heads = integer(m, "num_attention_heads", file, null);
+        return new LlamaConfig(integer(m, "hidden_size", file, null), integer(m, "num_hidden_layers", file, null), heads,
+                integer(m, "num_key_value_heads", file, heads), integer(m, "intermediate_size", file, null),
+                integer(m, "vocab_size", file, null), number(m, "rope_theta", 10000.0), (float) number(m, "rms_norm_eps", 1e-6),
+                Boolean.TRUE.equals(m.get("tie_word_embeddings")));
+    }
+
+    private static int integer(Map<?, ?> m, String key, Path file, Integer fallback) {
+        Object v = m.get(key);
+        if (v instanceof Number n) {
+            return Math.toIntExact(n.longValue());
+        }
+        if (v == null && fallback != null) {
+            return fallback;
+        }
+        throw new IllegalArgumentException(file + ": \"" + key + "\" must be a whole number, found " + v);
+    }
+
+    private static double number(Map<?, ?> m, String key, double fallback) {
+        return m.get(key) instanceof Number n ? n.doubleValue() : fallback;
+    }
+
+    static HfCheckpoint open(Path dir) throws IOException {
+        HfCheckpoint c = new HfCheckpoint();
+        try {
+            Path single = dir.resolve("model.safetensors");
+            Path index = dir.resolve("model.safetensors.index.json");
+            if (Files.isRegularFile(single)) {
+                SafetensorsFile f = c.file(single);
+                f.names().forEach(n -> c.fileOf.put(n, f));
+            } else if (Files.isRegularFile(index)) {
+                if (!(Json.parse(Files.readAllBytes(index)) instanceof Map<?, ?> m) || !(m.get("weight_map") instanceof Map<?, ?> map)) {
+                    throw new IllegalArgumentException(index + ": expected {\"weight_map\": {name: file}}");
+                }
+                for (Map.Entry<?, ?> e : map.entrySet()) {
+                    c.fileOf.put((String) e.getKey(), c.file(dir.resolve((String) e.getValue())));
+                }
+            } else {
+                throw new IllegalArgumentException(dir + ": no model.safetensors or model.safetensors.index.json");
+            }
+        } catch (IOException | RuntimeException e) {
+            c.close();
+            throw e;
+        }
+        return c;
+    }
+
+    private SafetensorsFile file(Path p) throws IOException {
+        SafetensorsFile f = open.get(p);
+        if (f == null) {
+            f = SafetensorsFile.open(p);
+            open.put(p, f);
+        }
+        return f;
+    }
+
+    /** A view of the mapped tensor (no copy). */
+    Tensor mapped(String name) {
+        SafetensorsFile f = fileOf.get(name);
+        if (f == null) {
+            throw new IllegalArgumentException("checkpoint: no tensor \"" + name + "\"");
+        }
+        Tensor t = f.tensor(name);
+        if (!t.dtype().isFloatingPoint()) {
+            t.close();
+            throw new IllegalArgumentException("checkpoint: \"" + name + "\" is " + f.info(name).dtype() + "; expected F32, BF16 or F16");
+        }
+        return t;
+    }
+
+    /** An F32 copy of the tensor, checked to have the expected shape. */
+    Tensor f32(String name, int... dims) {
+        try (Tensor t = mapped(name)) {
+            if (!Arrays.equals(t.shape().dims(), dims)) {
+                throw new IllegalArgumentException("checkpoint: \"" + name + "\" is " + t.describe() + "; expected "
+                        + Arrays.toString(dims));
+            }
+            return Ops.cast(t, DType.F32);
+        }
+    }
+
+    @Override
+    public void close() {
+        open.values().forEach(SafetensorsFile::close);
+    }
+}
