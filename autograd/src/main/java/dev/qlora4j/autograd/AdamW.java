@@ -103,6 +103,23 @@ public final class AdamW implements AutoCloseable {
         return true;
     }
 
+    /**
+     * Restores the moments of {@code p} and the step count, as a resumed run needs (copies m and v).
+     */
+    public void restore(Var p, Tensor m, Tensor v, long stepCount) {
+        if (!m.shape().equals(p.value().shape()) || !v.shape().equals(p.value().shape())) {
+            throw new IllegalArgumentException("AdamW.restore: moments " + m.describe() + ", " + v.describe()
+                    + " for parameter " + p + "; expected its shape");
+        }
+        Tensor[] old = state.put(p, dev.qlora4j.engine.Scope.unscoped(() -> new Tensor[]{
+                dev.qlora4j.engine.Ops.cast(m, DType.F32), dev.qlora4j.engine.Ops.cast(v, DType.F32)}));
+        if (old != null) {
+            old[0].close();
+            old[1].close();
+        }
+        steps = stepCount;
+    }
+
     /** The first and second moment of {@code p}, or null before its first step. */
     public Tensor[] state(Var p) {
         return state.get(p);
