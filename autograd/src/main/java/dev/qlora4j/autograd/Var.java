@@ -6,8 +6,9 @@ import dev.qlora4j.engine.Tensor;
  * A value in a computation the tape records: its tensor, whether a gradient is wanted for it, the
  * {@link Node} that produced it (none for a leaf), and the gradient {@link Tape#backward} accumulates.
  *
- * <p>Ownership: a Var does not own its value or gradient; they are tensors like any other, freed by
- * the scope they were created in (gradients are created where {@code backward} runs). Not thread-safe.
+ * <p>Ownership: a Var does not own its value, which belongs to whoever created it. An intermediate's
+ * gradient belongs to the scope {@code backward} runs in; a leaf's gradient belongs to the Var and
+ * lives until {@link #zeroGrad}. Not thread-safe.
  */
 public final class Var {
     private final Tensor value;
@@ -47,16 +48,31 @@ public final class Var {
         }
     }
 
-    /** Adds {@code g} to the gradient, taking ownership of {@code g}. */
+    /**
+     * Adds {@code g} to the gradient, taking ownership of {@code g}. A leaf's gradient lives outside
+     * any scope, until {@link #zeroGrad}: backward passes in successive per-step scopes then
+     * accumulate into it (gradient accumulation over micro-batches).
+     */
     void accumulate(Tensor g) {
-        if (grad == null) {
-            grad = g;
+        if (node != null) {
+            if (grad == null) {
+                grad = g;
+            } else {
+                Tensor sum = dev.qlora4j.engine.Ops.add(grad, g);
+                grad.close();
+                g.close();
+                grad = sum;
+            }
             return;
         }
-        Tensor sum = dev.qlora4j.engine.Ops.add(grad, g);
-        grad.close();
-        g.close();
-        grad = sum;
+        try (g) {
+            Tensor old = grad;
+            grad = dev.qlora4j.engine.Scope.unscoped(() -> old == null
+                    ? dev.qlora4j.engine.Ops.cast(g, dev.qlora4j.engine.DType.F32) : dev.qlora4j.engine.Ops.add(old, g));
+            if (old != null) {
+                old.close();
+            }
+        }
     }
 
     @Override

@@ -190,6 +190,29 @@ class GradCheckTest {
     }
 
     @Test
+    void gradientsOfMicroBatchesAccumulateAcrossScopes() {
+        Tensor w = rand(-1, 1, 4, 3);
+        Tensor x = rand(-1, 1, 6, 4);
+        Var wv = Var.leaf(w, true);
+        float[] full;
+        try (Scope s = Scope.open()) {
+            Tape.backward(F.sum(F.silu(F.matmul(Var.leaf(x, false), wv))));
+            full = wv.grad().toFloatArray();
+        }
+        wv.zeroGrad();
+        for (int half = 0; half < 2; half++) {
+            try (Scope s = Scope.open(); Tensor part = x.slice(0, 3 * half, 3 * half + 3)) {
+                Tape.backward(F.sum(F.silu(F.matmul(Var.leaf(part, false), wv))));
+            }
+        }
+        float[] accumulated = wv.grad().toFloatArray();
+        for (int i = 0; i < full.length; i++) {
+            assertEquals(full[i], accumulated[i], 1e-5, "element " + i);
+        }
+        wv.zeroGrad();
+    }
+
+    @Test
     void noGradRecordsNothing() throws Exception {
         Var w = Var.leaf(rand(-1, 1, 3, 3), true);
         try (Scope s = Scope.open(); AutoCloseable off = Tape.noGrad()) {

@@ -103,6 +103,7 @@ class LoraOpTest {
                 outputs = 3L * tokens * d * 4 + 2L * rank * d * 4;
                 long peakAbove = alloc.stats().peak() - before - outputs;
                 assertTrue(peakAbove < 32L << 20, "peak above inputs and outputs: " + peakAbove + " bytes");
+                List.of(xv, av, bv).forEach(Var::zeroGrad);
             }
         }
     }

@@ -75,6 +75,7 @@ class TorchReferenceTest {
                     assertClose("dx_" + tag, f.tensor("dx_" + tag), x.grad(), 1e-5);
                     assertClose("dA_" + tag, f.tensor("dA_" + tag), a.grad(), 1e-5);
                     assertClose("dB_" + tag, f.tensor("dB_" + tag), b.grad(), 1e-5);
+                    java.util.List.of(x, a, b).forEach(Var::zeroGrad);
                 }
             }
         }
