@@ -133,6 +133,26 @@ public final class F {
         return mul(silu(gate), up);
     }
 
+    /** Indices [start, end) along {@code axis}. */
+    public static Var slice(Var x, int axis, int start, int end) {
+        return SliceConcatOps.slice(x, axis, start, end);
+    }
+
+    /** The tensors joined along {@code axis}; they agree on every other axis. */
+    public static Var concat(java.util.List<Var> parts, int axis) {
+        return SliceConcatOps.concat(parts, axis);
+    }
+
+    /** Inverted dropout with probability p and a seed for its mask (apply it in training only). */
+    public static Var dropout(Var x, double p, long seed) {
+        return StochasticOps.dropout(x, p, seed);
+    }
+
+    /** GELU, tanh approximation (torch's {@code approximate="tanh"}). */
+    public static Var geluTanh(Var x) {
+        return StochasticOps.geluTanh(x);
+    }
+
     /** RMSNorm along the last axis with a per-feature weight. */
     public static Var rmsNorm(Var x, Var weight, float eps) {
         return RmsNormOp.apply(x, weight, eps);

@@ -190,6 +190,28 @@ class GradCheckTest {
     }
 
     @Test
+    void sliceConcatDropoutAndGelu() {
+        check("slice", v -> F.slice(v.get(0), 1, 1, 3), rand(-1, 1, 2, 4, 3));
+        check("concat", v -> F.concat(List.of(v.get(0), v.get(1)), -1), rand(-1, 1, 2, 3), rand(-1, 1, 2, 5));
+        check("dropout", v -> F.dropout(v.get(0), 0.3, 17), rand(-1, 1, 4, 6));
+        check("geluTanh", v -> F.geluTanh(v.get(0)), rand(-3, 3, 3, 5));
+        try (Scope s = Scope.open()) {
+            Tensor x = rand(1, 2, 1000);
+            Var y = F.dropout(Var.leaf(x, true), 0.25, 3);
+            int zeros = 0;
+            for (int i = 0; i < 1000; i++) {
+                float v = y.value().getFlat(i);
+                if (v == 0) {
+                    zeros++;
+                } else {
+                    assertEquals(x.getFlat(i) / 0.75f, v, 1e-6);
+                }
+            }
+            assertTrue(zeros > 200 && zeros < 300, zeros + " of 1000 dropped at p = 0.25");
+        }
+    }
+
+    @Test
     void gradientsOfMicroBatchesAccumulateAcrossScopes() {
         Tensor w = rand(-1, 1, 4, 3);
         Tensor x = rand(-1, 1, 6, 4);
