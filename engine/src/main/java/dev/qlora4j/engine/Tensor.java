@@ -62,6 +62,10 @@ public final class Tensor implements AutoCloseable {
                     + ", expected " + shape.numel());
         }
         Tensor t = empty(dtype, shape, Device.CPU);
+        if (dtype == DType.F32) {
+            MemorySegment.copy(values, 0, t.segment(), java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, 0, values.length);
+            return t;
+        }
         for (int i = 0; i < values.length; i++) {
             t.setFlat(i, values[i]);
         }
