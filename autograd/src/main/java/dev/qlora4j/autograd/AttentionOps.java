@@ -70,14 +70,18 @@ final class AttentionOps {
         });
     }
 
+    /** A contiguous F32 copy of s with the entries above each matrix's diagonal set to {@code fill}. */
     private static Tensor masked(Tensor s, float fill) {
         int t = s.dim(-1);
         Tensor out = Ops.cast(s, DType.F32);
+        java.lang.foreign.MemorySegment seg = out.segment();
+        long base = out.byteOffset();
         long matrices = out.numel() / ((long) t * t);
         for (long m = 0; m < matrices; m++) {
             for (int i = 0; i < t; i++) {
+                long row = base + (m * t * t + (long) i * t) * Float.BYTES;
                 for (int j = i + 1; j < t; j++) {
-                    out.setFlat(m * t * t + (long) i * t + j, fill);
+                    seg.set(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, row + (long) j * Float.BYTES, fill);
                 }
             }
         }

@@ -113,20 +113,34 @@ final class Copy {
     }
 
     private static void copyStrided(Tensor src, Tensor dst) {
-        // Views that are not contiguous (transposes, slices): element by element in row-major order.
+        // Views that are not contiguous (transposes, slices): row by row over the last axis, the
+        // outer axes walked with counters; F32 to F32 moves floats directly.
         int rank = src.rank();
         int[] dims = src.shape().dims();
         long[] strides = src.strides();
-        int[] idx = new int[rank];
         MemorySegment from = src.segment();
         MemorySegment to = dst.segment();
-        int ss = src.dtype().byteSize();
-        int ds = dst.dtype().byteSize();
+        DType st = src.dtype();
+        DType dt = dst.dtype();
+        int ss = st.byteSize();
+        int ds = dt.byteSize();
+        int inner = rank == 0 ? 1 : dims[rank - 1];
+        long innerStride = rank == 0 ? 0 : strides[rank - 1];
+        long rows = inner == 0 ? 0 : src.numel() / inner;
+        int[] idx = new int[Math.max(rank - 1, 0)];
         long off = src.offset();
-        long n = src.numel();
-        for (long i = 0; i < n; i++) {
-            writeFloatOrBits(src.dtype(), from, off * ss, dst.dtype(), to, dst.byteOffset() + i * ds);
-            for (int d = rank - 1; d >= 0; d--) {
+        long out = dst.byteOffset();
+        boolean floats = st == DType.F32 && dt == DType.F32;
+        for (long r = 0; r < rows; r++) {
+            long at = off;
+            for (int j = 0; j < inner; j++, at += innerStride, out += ds) {
+                if (floats) {
+                    to.set(FLOAT, out, from.get(FLOAT, at * 4));
+                } else {
+                    writeFloatOrBits(st, from, at * ss, dt, to, out);
+                }
+            }
+            for (int d = rank - 2; d >= 0; d--) {
                 off += strides[d];
                 if (++idx[d] < dims[d]) {
                     break;
