@@ -3,7 +3,6 @@ package dev.qlora4j.autograd;
 import dev.qlora4j.engine.DType;
 import dev.qlora4j.engine.Ops;
 import dev.qlora4j.engine.Tensor;
-import dev.qlora4j.engine.UnaryOp;
 
 /**
  * Mean cross-entropy of logits [N, V] against I32 targets [N], skipping targets equal to
@@ -39,9 +38,10 @@ final class CrossEntropyOp {
         }
         Tensor lsm = Ops.logSoftmax(lg);
         double sum = 0;
+        java.lang.foreign.MemorySegment ls = lsm.segment();
         for (int i = 0; i < n; i++) {
             if (t[i] != ignoreIndex) {
-                sum += lsm.getFloat(i, t[i]);
+                sum += ls.get(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, lsm.byteOffset() + ((long) i * v + t[i]) * Float.BYTES);
             }
         }
         int count = valid;
@@ -54,15 +54,15 @@ final class CrossEntropyOp {
 
             @Override
             Tensor[] backward(Tensor dy) {
-                Tensor grad = Ops.unary(UnaryOp.EXP, lsm);
+                float[] p = lsm.toFloatArray();
                 float scale = dy.getFlat(0) / count;
                 for (int i = 0; i < n; i++) {
                     for (int j = 0; j < v; j++) {
-                        float p = t[i] == ignoreIndex ? 0f : grad.getFloat(i, j) - (j == t[i] ? 1f : 0f);
-                        grad.setFloat(p * scale, i, j);
+                        int k = i * v + j;
+                        p[k] = t[i] == ignoreIndex ? 0f : ((float) Math.exp(p[k]) - (j == t[i] ? 1f : 0f)) * scale;
                     }
                 }
-                return new Tensor[]{grad};
+                return new Tensor[]{Tensor.of(p, n, v)};
             }
         });
     }
