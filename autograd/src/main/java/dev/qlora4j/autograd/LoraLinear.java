@@ -25,8 +25,12 @@ public final class LoraLinear implements AutoCloseable {
     private final float alpha;
     private final boolean rsLora;
     private boolean enabled = true;
+    private double dropout;
+    private boolean training;
+    private final SplittableRandom dropoutSeeds;
 
-    private LoraLinear(FrozenWeight base, Tensor a, Tensor b, float alpha, boolean rsLora) {
+    private LoraLinear(FrozenWeight base, Tensor a, Tensor b, float alpha, boolean rsLora, long seed) {
+        this.dropoutSeeds = new SplittableRandom(seed ^ 0x5DEECE66DL);
         this.base = base;
         this.a = Var.leaf(a, true);
         this.b = Var.leaf(b, true);
@@ -53,7 +57,7 @@ public final class LoraLinear implements AutoCloseable {
         for (int i = 0; i < av.length; i++) {
             av[i] = (float) (init == Init.KAIMING_UNIFORM ? (random.nextDouble() * 2 - 1) * bound : random.nextGaussian() / rank);
         }
-        return new LoraLinear(base, Tensor.of(av, rank, in), Tensor.zeros(DType.F32, out, rank), alpha, rsLora);
+        return new LoraLinear(base, Tensor.of(av, rank, in), Tensor.zeros(DType.F32, out, rank), alpha, rsLora, seed);
     }
 
     public int rank() {
@@ -99,8 +103,41 @@ public final class LoraLinear implements AutoCloseable {
         return enabled;
     }
 
+    /**
+     * Dropout probability on the LoRA branch's input (PEFT's lora_dropout), applied only while
+     * {@link #setTraining training}.
+     */
+    public void setDropout(double p) {
+        if (!(p >= 0 && p < 1)) {
+            throw new IllegalArgumentException("LoRA dropout " + p + "; expected 0 <= p < 1");
+        }
+        this.dropout = p;
+    }
+
+    /** Training mode switches the branch dropout on. */
+    public void setTraining(boolean training) {
+        this.training = training;
+    }
+
     public Var forward(Var x) {
-        return enabled ? F.lora(x, base, a, b, scaling()) : LinearOp.apply(x, base);
+        return forward(x, dropoutSeeds.nextLong());
+    }
+
+    /**
+     * y = x·Wᵀ + s·dropout(x)·Aᵀ·Bᵀ. Without dropout this is the fused {@link F#lora} op; with it, the
+     * branch is composed from matmuls over the dropped-out input (its mask from {@code seed}).
+     */
+    Var forward(Var x, long seed) {
+        if (!enabled) {
+            return LinearOp.apply(x, base);
+        }
+        if (dropout == 0 || !training) {
+            return F.lora(x, base, a, b, scaling());
+        }
+        Var dropped = F.dropout(x, dropout, seed);
+        Var branch = F.matmul(F.matmul(dropped, F.transpose(a, 0, 1)), F.transpose(b, 0, 1));
+        Var s = Var.leaf(Tensor.of(new float[]{scaling()}), false);
+        return F.add(LinearOp.apply(x, base), F.mul(branch, s));
     }
 
     /** s·B·A, the update merging adds to W, in F32 [out, in]. */

@@ -87,6 +87,36 @@ class LoraLinearTest {
     }
 
     @Test
+    void branchDropoutOnlyInTrainingWithGradientsThroughTheMask() {
+        SplittableRandom r = new SplittableRandom(12);
+        try (Tensor w = gaussian(r, 0.2, 6, 10); Tensor x = gaussian(r, 1, 4, 10); Tensor b = gaussian(r, 0.3, 6, 3);
+             LoraLinear l = LoraLinear.create(FrozenWeight.of(w), 3, 6, false, LoraLinear.Init.KAIMING_UNIFORM, 4)) {
+            for (int i = 0; i < b.numel(); i++) {
+                l.loraB().value().setFlat(i, b.getFlat(i));
+            }
+            l.setDropout(0.5);
+            float[] plain;
+            try (Scope s = Scope.open()) {
+                plain = l.forward(Var.leaf(x, false)).value().toFloatArray();
+                assertArrayEquals(plain, l.forward(Var.leaf(x, false), 1).value().toFloatArray(), "not training: no dropout");
+            }
+            l.setTraining(true);
+            try (Scope s = Scope.open()) {
+                float[] dropped = l.forward(Var.leaf(x, false), 1).value().toFloatArray();
+                boolean differs = false;
+                for (int i = 0; i < plain.length; i++) {
+                    differs |= plain[i] != dropped[i];
+                }
+                assertTrue(differs, "training with p = 0.5 changes the output");
+            }
+            GradCheck.Report rep = GradCheck.check(v -> l.forward(v.get(0), 7), java.util.List.of(x), 1e-2);
+            assertTrue(rep.passed(5e-3), rep.maxError() + " at " + rep.where());
+            l.parameters().forEach(Var::zeroGrad);
+            assertThrows(IllegalArgumentException.class, () -> l.setDropout(1.0));
+        }
+    }
+
+    @Test
     void aTinyTaskIsLearnedByTheAdapterOverAnNf4Base() {
         // Target: a fixed random linear map; the base is a different one. Only A and B train.
         SplittableRandom r = new SplittableRandom(9);
