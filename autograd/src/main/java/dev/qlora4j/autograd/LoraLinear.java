@@ -157,6 +157,22 @@ public final class LoraLinear implements AutoCloseable {
         }
     }
 
+    /**
+     * The adapter merged into a 4-bit base and quantized again, in the base's own format (type,
+     * block size, double quantization): a new weight, lossy — the merged values are rounded to the
+     * 4-bit code book, as PEFT's merge into a bitsandbytes 4-bit layer does.
+     *
+     * @throws IllegalStateException when the base is not a 4-bit weight
+     */
+    public dev.qlora4j.nf4.FourBitWeight mergedRequantized() {
+        if (!(base instanceof FrozenWeight.Quantized q) || !(q.w() instanceof dev.qlora4j.nf4.FourBitWeight f)) {
+            throw new IllegalStateException("mergedRequantized: the base is " + base + ", not a 4-bit weight; use merged(dtype)");
+        }
+        try (Tensor merged = merged(DType.F32)) {
+            return dev.qlora4j.nf4.FourBitWeight.quantize(merged, f.type(), f.blocksize(), f.doubleQuant());
+        }
+    }
+
     /** {@code merged - s·B·A}: the base back from a merged weight (exact up to f32 rounding). */
     public Tensor unmerge(Tensor merged) {
         try (Tensor m = Ops.cast(merged, DType.F32); Tensor d = delta(); Tensor diff = Ops.sub(m, d)) {

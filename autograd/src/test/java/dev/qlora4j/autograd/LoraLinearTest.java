@@ -87,6 +87,33 @@ class LoraLinearTest {
     }
 
     @Test
+    void mergingIntoAFourBitBaseRequantizesInItsFormat() {
+        SplittableRandom r = new SplittableRandom(13);
+        try (Tensor w = gaussian(r, 0.1, 32, 128); FourBitWeight q = FourBitWeight.quantize(w, QuantType.NF4, 64, true);
+             LoraLinear l = LoraLinear.create(FrozenWeight.of(q), 4, 8, false, LoraLinear.Init.KAIMING_UNIFORM, 5);
+             Tensor b = gaussian(r, 0.1, 32, 4)) {
+            for (int i = 0; i < b.numel(); i++) {
+                l.loraB().value().setFlat(i, b.getFlat(i));
+            }
+            try (Tensor dense = l.merged(DType.F32); FourBitWeight m = l.mergedRequantized(); Tensor back = m.dequantize(DType.F32)) {
+                assertEquals(QuantType.NF4, m.type());
+                assertTrue(m.doubleQuant());
+                float[] e = dense.toFloatArray();
+                float[] g = back.toFloatArray();
+                float[] absmax = m.absmax();
+                for (int i = 0; i < e.length; i++) {
+                    // NF4's widest gap between neighbouring codes is 0.3039 of the block's absmax.
+                    assertTrue(Math.abs(e[i] - g[i]) <= 0.16 * absmax[i / 64] * 1.01, "element " + i);
+                }
+            }
+        }
+        try (Tensor w = gaussian(r, 0.1, 8, 8); LoraLinear dense = LoraLinear.create(FrozenWeight.of(w), 2, 4, false,
+                LoraLinear.Init.KAIMING_UNIFORM, 1)) {
+            assertThrows(IllegalStateException.class, dense::mergedRequantized);
+        }
+    }
+
+    @Test
     void branchDropoutOnlyInTrainingWithGradientsThroughTheMask() {
         SplittableRandom r = new SplittableRandom(12);
         try (Tensor w = gaussian(r, 0.2, 6, 10); Tensor x = gaussian(r, 1, 4, 10); Tensor b = gaussian(r, 0.3, 6, 3);
