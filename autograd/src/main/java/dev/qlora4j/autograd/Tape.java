@@ -52,11 +52,18 @@ public final class Tape {
      * and led to it, accumulating into their {@link Var#grad()}; then clears the tape.
      *
      * @throws IllegalArgumentException when the loss is not a single element or needs no gradient
+     * @throws IllegalStateException    when the loss is NaN or infinite (the tape is cleared, nothing else changes)
      */
     public static void backward(Var loss) {
         if (loss.value().numel() != 1) {
             throw new IllegalArgumentException("backward: the loss is " + loss.value().describe()
                     + "; expected a single element");
+        }
+        float value = loss.value().getFlat(0);
+        if (!Float.isFinite(value)) {
+            RECORDED.get().clear();
+            throw new IllegalStateException("backward: the loss is " + value + "; no gradient was computed and no "
+                    + "weight changes, so the step can be skipped or the run stopped (lower the learning rate?)");
         }
         if (!loss.requiresGrad()) {
             throw new IllegalArgumentException("backward: the loss does not depend on anything that requires a gradient");

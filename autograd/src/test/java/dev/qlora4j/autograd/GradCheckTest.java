@@ -235,6 +235,17 @@ class GradCheckTest {
     }
 
     @Test
+    void aNonFiniteLossStopsBackwardWithoutTouchingGradients() {
+        Var w = Var.leaf(rand(-1, 1, 3), true);
+        try (Scope s = Scope.open(); Tensor zero = Tensor.zeros(DType.F32, 3)) {
+            Var loss = F.sum(F.log(F.mul(w, Var.leaf(zero, false)))); // log 0 = -inf
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> Tape.backward(loss));
+            assertTrue(e.getMessage().contains("-Infinity"), e.getMessage());
+            assertNull(w.grad());
+        }
+    }
+
+    @Test
     void noGradRecordsNothing() throws Exception {
         Var w = Var.leaf(rand(-1, 1, 3, 3), true);
         try (Scope s = Scope.open(); AutoCloseable off = Tape.noGrad()) {
