@@ -16,17 +16,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** PEFT's initialisation and scalings, the adapter switch, merging, and a tiny fit with AdamW. */
 class LoraLinearTest {
-    private static Tensor gaussian(SplittableRandom r, double scale, int... dims) {
-        int n = 1;
-        for (int d : dims) {
-            n *= d;
-        }
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = (float) (r.nextGaussian() * scale);
-        }
-        return Tensor.of(v, dims);
-    }
 
     @Test
     void initialisationAndScalingAreThoseOfPeft() {
@@ -58,14 +47,14 @@ class LoraLinearTest {
     @Test
     void startsAsTheBaseSwitchesOffAndMergesBack() {
         SplittableRandom r = new SplittableRandom(3);
-        try (Tensor w = gaussian(r, 0.2, 12, 16); Tensor x = gaussian(r, 1, 5, 16);
+        try (Tensor w = TestTensors.gaussian(r, 0.2, 12, 16); Tensor x = TestTensors.gaussian(r, 1, 5, 16);
              LoraLinear l = LoraLinear.create(FrozenWeight.of(w), 4, 8, false, LoraLinear.Init.KAIMING_UNIFORM, 4);
              Scope s = Scope.open()) {
             Var xv = Var.leaf(x, false);
             Tensor base = FrozenWeight.of(w).forward(x);
             assertArrayEquals(base.toFloatArray(), l.forward(xv).value().toFloatArray(), "B = 0: the base's output");
             // Give B values, then compare the adapter against its merged weight.
-            try (Tensor b = gaussian(r, 0.3, 12, 4)) {
+            try (Tensor b = TestTensors.gaussian(r, 0.3, 12, 4)) {
                 for (int i = 0; i < b.numel(); i++) {
                     l.loraB().value().setFlat(i, b.getFlat(i));
                 }
@@ -89,9 +78,9 @@ class LoraLinearTest {
     @Test
     void mergingIntoAFourBitBaseRequantizesInItsFormat() {
         SplittableRandom r = new SplittableRandom(13);
-        try (Tensor w = gaussian(r, 0.1, 32, 128); FourBitWeight q = FourBitWeight.quantize(w, QuantType.NF4, 64, true);
+        try (Tensor w = TestTensors.gaussian(r, 0.1, 32, 128); FourBitWeight q = FourBitWeight.quantize(w, QuantType.NF4, 64, true);
              LoraLinear l = LoraLinear.create(FrozenWeight.of(q), 4, 8, false, LoraLinear.Init.KAIMING_UNIFORM, 5);
-             Tensor b = gaussian(r, 0.1, 32, 4)) {
+             Tensor b = TestTensors.gaussian(r, 0.1, 32, 4)) {
             for (int i = 0; i < b.numel(); i++) {
                 l.loraB().value().setFlat(i, b.getFlat(i));
             }
@@ -107,7 +96,7 @@ class LoraLinearTest {
                 }
             }
         }
-        try (Tensor w = gaussian(r, 0.1, 8, 8); LoraLinear dense = LoraLinear.create(FrozenWeight.of(w), 2, 4, false,
+        try (Tensor w = TestTensors.gaussian(r, 0.1, 8, 8); LoraLinear dense = LoraLinear.create(FrozenWeight.of(w), 2, 4, false,
                 LoraLinear.Init.KAIMING_UNIFORM, 1)) {
             assertThrows(IllegalStateException.class, dense::mergedRequantized);
         }
@@ -116,7 +105,7 @@ class LoraLinearTest {
     @Test
     void branchDropoutOnlyInTrainingWithGradientsThroughTheMask() {
         SplittableRandom r = new SplittableRandom(12);
-        try (Tensor w = gaussian(r, 0.2, 6, 10); Tensor x = gaussian(r, 1, 4, 10); Tensor b = gaussian(r, 0.3, 6, 3);
+        try (Tensor w = TestTensors.gaussian(r, 0.2, 6, 10); Tensor x = TestTensors.gaussian(r, 1, 4, 10); Tensor b = TestTensors.gaussian(r, 0.3, 6, 3);
              LoraLinear l = LoraLinear.create(FrozenWeight.of(w), 3, 6, false, LoraLinear.Init.KAIMING_UNIFORM, 4)) {
             for (int i = 0; i < b.numel(); i++) {
                 l.loraB().value().setFlat(i, b.getFlat(i));
@@ -149,8 +138,8 @@ class LoraLinearTest {
         SplittableRandom r = new SplittableRandom(9);
         int in = 64;
         int out = 16;
-        try (Tensor w = gaussian(r, 0.1, out, in); FourBitWeight q = FourBitWeight.quantize(w, QuantType.NF4, 64, true);
-             Tensor target = gaussian(r, 0.1, out, in); Tensor x = gaussian(r, 1, 32, in);
+        try (Tensor w = TestTensors.gaussian(r, 0.1, out, in); FourBitWeight q = FourBitWeight.quantize(w, QuantType.NF4, 64, true);
+             Tensor target = TestTensors.gaussian(r, 0.1, out, in); Tensor x = TestTensors.gaussian(r, 1, 32, in);
              LoraLinear l = LoraLinear.create(FrozenWeight.of(q), 8, 16, false, LoraLinear.Init.KAIMING_UNIFORM, 10);
              AdamW opt = new AdamW(0.9f, 0.999f, 1e-8f, 0f);
              Tensor y = FrozenWeight.of(target).forward(x)) {

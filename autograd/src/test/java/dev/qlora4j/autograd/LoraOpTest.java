@@ -18,23 +18,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The LoRA op: gradients against finite differences, and its memory bound with a 4-bit base. */
 class LoraOpTest {
 
-    private static Tensor gaussian(SplittableRandom r, double scale, int... dims) {
-        int n = 1;
-        for (int d : dims) {
-            n *= d;
-        }
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = (float) (r.nextGaussian() * scale);
-        }
-        return Tensor.of(v, dims);
-    }
-
     @Test
     void gradientsOfXaAndBWithDenseAndNf4Bases() {
         SplittableRandom r = new SplittableRandom(5);
-        try (Tensor w = gaussian(r, 0.3, 6, 64); FourBitWeight q = FourBitWeight.quantize(w, QuantType.NF4, 64, true);
-             Tensor x = gaussian(r, 1, 2, 3, 64); Tensor a = gaussian(r, 0.2, 4, 64); Tensor b = gaussian(r, 0.2, 6, 4)) {
+        try (Tensor w = TestTensors.gaussian(r, 0.3, 6, 64); FourBitWeight q = FourBitWeight.quantize(w, QuantType.NF4, 64, true);
+             Tensor x = TestTensors.gaussian(r, 1, 2, 3, 64); Tensor a = TestTensors.gaussian(r, 0.2, 4, 64); Tensor b = TestTensors.gaussian(r, 0.2, 6, 4)) {
             for (FrozenWeight base : List.of(FrozenWeight.of(w), FrozenWeight.of(q))) {
                 GradCheck.Report rep = GradCheck.check(v -> F.lora(v.get(0), base, v.get(1), v.get(2), 2.0f / 4),
                         List.of(x, a, b), 1e-2);
@@ -47,10 +35,10 @@ class LoraOpTest {
     void forwardIsTheBaseProductPlusTheScaledLowRankProduct() {
         SplittableRandom r = new SplittableRandom(6);
         try (Scope s = Scope.open()) {
-            Tensor w = gaussian(r, 0.3, 5, 8);
-            Tensor x = gaussian(r, 1, 3, 8);
-            Tensor a = gaussian(r, 0.2, 2, 8);
-            Tensor b = gaussian(r, 0.2, 5, 2);
+            Tensor w = TestTensors.gaussian(r, 0.3, 5, 8);
+            Tensor x = TestTensors.gaussian(r, 1, 3, 8);
+            Tensor a = TestTensors.gaussian(r, 0.2, 2, 8);
+            Tensor b = TestTensors.gaussian(r, 0.2, 5, 2);
             float scaling = 16f / 2;
             Var y = F.lora(Var.leaf(x, false), FrozenWeight.of(w), Var.leaf(a, true), Var.leaf(b, true), scaling);
             for (int i = 0; i < 3; i++) {
@@ -81,9 +69,9 @@ class LoraOpTest {
         int rank = 16;
         int tokens = 512;
         Allocator alloc = Allocator.cpu();
-        try (Tensor wf = gaussian(r, 0.02, d, d); FourBitWeight q = FourBitWeight.quantize(wf, QuantType.NF4, 64, true);
-             Tensor x = gaussian(r, 1, tokens, d); Tensor a = gaussian(r, 0.01, rank, d); Tensor b = gaussian(r, 0.01, d, rank);
-             Tensor dy = gaussian(r, 1, tokens, d)) {
+        try (Tensor wf = TestTensors.gaussian(r, 0.02, d, d); FourBitWeight q = FourBitWeight.quantize(wf, QuantType.NF4, 64, true);
+             Tensor x = TestTensors.gaussian(r, 1, tokens, d); Tensor a = TestTensors.gaussian(r, 0.01, rank, d); Tensor b = TestTensors.gaussian(r, 0.01, d, rank);
+             Tensor dy = TestTensors.gaussian(r, 1, tokens, d)) {
             wf.close();
             long before = alloc.stats().live();
             alloc.resetPeak();

@@ -370,7 +370,7 @@ public final class Json {
             case 'u' -> sb.appendCodePoint(unicodeEscape());
             default -> {
                 pos--;
-                throw error("invalid escape: expected one of \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX after '\\', found "
+                throw error("invalid escape: expected one of \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\u and four hex digits after '\\', found "
                         + found());
             }
         }

@@ -169,7 +169,7 @@ class JsonTest {
             "\\uD800\\u0041"   | 7 | expected a low surrogate \\uDC00-\\uDFFF after the high surrogate \\uD800, found \\u0041
             "\\uD800\\uD800"   | 7 | expected a low surrogate
             "\\uDC00"          | 1 | unpaired low surrogate \\uDC00
-            "\\                | 2 | invalid escape: expected one of \\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX after '\\', found end of input
+            "\\                | 2 | invalid escape: expected one of \\" \\\\ \\/ \\b \\f \\n \\r \\t \\u and four hex digits after '\\', found end of input
             /* c */ 1          | 0 | expected a value
             [1] // c           | 4 | expected end of input
             """)
