@@ -86,16 +86,14 @@ public final class Int8Weight implements QuantizedWeight {
         if (out != DType.F32 && out != DType.BF16) {
             throw new IllegalArgumentException("dequantize int8: output dtype " + out + ", expected F32 or BF16");
         }
-        int rows = cb.dim(0);
-        int cols = cb.dim(1);
-        Tensor result = Tensor.empty(out, rows, cols);
-        for (int r = 0; r < rows; r++) {
-            float s = scb.getFlat(r);
-            for (int j = 0; j < cols; j++) {
-                result.setFlat((long) r * cols + j, cb.getFlat((long) r * cols + j) * s * INV_127);
-            }
+        Tensor f32 = Tensor.empty(DType.F32, cb.dim(0), cb.dim(1));
+        decode(0, f32.numel(), f32.segment(), f32.byteOffset());
+        if (out == DType.F32) {
+            return f32;
         }
-        return result;
+        try (f32) {
+            return Ops.cast(f32, out);
+        }
     }
 
     /** Elements [lo, hi) in row-major order, dequantized to f32 into dst from byte {@code at}. */

@@ -7,11 +7,11 @@ import java.math.BigDecimal;
  * fixed notation for decimal exponents in [-4, 16) and scientific ({@code 1e-05}) otherwise. The
  * quant_state JSON of bitsandbytes stores {@code nested_offset} this way.
  */
-final class PythonFloat {
+public final class PythonFloat {
     private PythonFloat() {
     }
 
-    static String repr(double d) {
+    public static String repr(double d) {
         if (Double.isNaN(d)) {
             return "NaN";
         }

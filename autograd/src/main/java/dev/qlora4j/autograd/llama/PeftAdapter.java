@@ -146,8 +146,7 @@ public final class PeftAdapter {
             return v.toString();
         }
         if (v instanceof Float || v instanceof Double) {
-            double d = ((Number) v).doubleValue();
-            return d == Math.rint(d) && Math.abs(d) < 1e16 ? (long) d + ".0" : Double.toString(d);
+            return dev.qlora4j.nf4.PythonFloat.repr(((Number) v).doubleValue());
         }
         if (v instanceof String s) {
             return Json.quote(s);
