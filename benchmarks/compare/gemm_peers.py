@@ -15,12 +15,13 @@ numpy/torch are imported.
 import argparse
 import ctypes
 import json
-import math
 import os
 import subprocess
 import sys
 import tempfile
 import time
+
+from peer_timing import cpu_ticks, peer_env, time_batches
 
 ALL_CASES = ["256", "512", "1024", "2048", "512x4096x4096T"]
 DTYPES = {"numpy": ["f32"], "torch": ["f32", "bf16"]}
@@ -32,19 +33,6 @@ def parse_case(case):
     dims = [int(d) for d in case.rstrip("T").split("x")]
     m, n, k = dims * 3 if len(dims) == 1 else dims
     return m, n, k, trans_b
-
-
-def peer_env(threads):
-    env = dict(os.environ)
-    # These force OpenBLAS onto AVX2 kernels / half-size blocking on this
-    # machine; a peer should run with its own auto-detected best settings.
-    env.pop("OPENBLAS_CORETYPE", None)
-    env.pop("OPENBLAS_L2_SIZE", None)
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        env[var] = str(threads)
-    # Spinning OpenMP workers would steal the (only two) cores between calls.
-    env["OMP_WAIT_POLICY"] = "passive"
-    return env
 
 
 # ---------------------------------------------------------------- worker side
@@ -100,41 +88,10 @@ def onednn_impl(fn):
     return None
 
 
-def cpu_ticks():
-    """(total, idle+iowait) jiffies of all CPUs since boot, from /proc/stat."""
-    with open("/proc/stat") as stat:
-        ticks = [int(t) for t in stat.readline().split()[1:]]
-    return sum(ticks), ticks[3] + ticks[4]
-
-
 def time_best(fn, flops, quick):
-    """Best-of-batches GFLOP/s.  The repeat count adapts so that each batch
-    lasts ~batch_s, giving ~1.5 s of measurement per case (less with --quick).
-    Best, not mean: on this VM whole seconds run at about half speed with no
-    visible cause (host-side sharing), and the best batch is the stable number."""
-    batch_s, batches = (0.05, 3) if quick else (0.3, 5)
-    t0 = time.perf_counter()
-    fn()  # warm-up: page in operands, build thread pools / oneDNN primitives
-    single = time.perf_counter() - t0
-    warm_until = time.perf_counter() + (0.05 if quick else 0.3)
-    while time.perf_counter() < warm_until:
-        t0 = time.perf_counter()
-        fn()
-        single = min(single, time.perf_counter() - t0)
-    reps = max(1, math.ceil(batch_s / single))
-    # On a 2-core box any other load (a build, a JVM) ruins a 2-thread result,
-    # so measure how much CPU *other* processes used meanwhile and report it.
-    ticks0, own0, wall0 = cpu_ticks(), os.times(), time.perf_counter()
-    times = []
-    for _ in range(batches):
-        t0 = time.perf_counter()
-        for _ in range(reps):
-            fn()
-        times.append((time.perf_counter() - t0) / reps)
-    ticks1, own1, wall = cpu_ticks(), os.times(), time.perf_counter() - wall0
-    busy = 1.0 - (ticks1[1] - ticks0[1]) / max(1, ticks1[0] - ticks0[0])
-    own = (own1.user + own1.system - own0.user - own0.system) / (wall * os.cpu_count())
-    return flops / min(times) / 1e9, flops / max(times) / 1e9, reps, max(0.0, busy - own)
+    """Best-of-batches GFLOP/s: (best, worst batch, reps per batch, other processes' CPU share)."""
+    best, worst, reps, others = time_batches(fn, quick)
+    return flops / best / 1e9, flops / worst / 1e9, reps, others
 
 
 def make_numpy(m, n, k, trans_b, dtype):

@@ -36,6 +36,8 @@ import subprocess
 import sys
 import time
 
+from peer_timing import cpu_ticks, peer_env, time_batches
+
 ALL_CASES = ["lora_layer", "full_layer", "train_step"]
 M = 512                      # rows of x (tokens in a micro-batch)
 DIMS = [1024, 4096]
@@ -43,60 +45,12 @@ RANKS = [4, 8, 16, 32, 64]
 QUICK_RANKS = [8, 64]
 
 
-def peer_env(threads):
-    env = dict(os.environ)
-    # These force OpenBLAS onto AVX2 kernels / half-size blocking on this
-    # machine; a peer should run with its own auto-detected best settings.
-    env.pop("OPENBLAS_CORETYPE", None)
-    env.pop("OPENBLAS_L2_SIZE", None)
-    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        env[var] = str(threads)
-    # Spinning OpenMP workers would steal the (only two) cores between calls.
-    env["OMP_WAIT_POLICY"] = "passive"
-    return env
-
-
 # ---------------------------------------------------------------- worker side
 
-def cpu_ticks():
-    """(total, idle+iowait) jiffies of all CPUs since boot, from /proc/stat."""
-    with open("/proc/stat") as stat:
-        ticks = [int(t) for t in stat.readline().split()[1:]]
-    return sum(ticks), ticks[3] + ticks[4]
-
-
 def time_best(fn, quick, warm_s=None):
-    """Milliseconds per call of fn(): (best batch, worst batch, reps per batch,
-    CPU share used by other processes meanwhile).  Warm-up first (allocator,
-    thread pools, optimizer state), then batches of an adaptive repeat count
-    lasting >= batch_s each.  Best, not mean: on this VM whole seconds run at
-    about half speed with no visible cause (host-side sharing), and the best
-    batch is the stable number."""
-    batch_s, batches = (0.05, 3) if quick else (0.3, 5)
-    if warm_s is None:
-        warm_s = 0.05 if quick else 0.3
-    t0 = time.perf_counter()
-    fn()
-    single = time.perf_counter() - t0
-    warm_until = time.perf_counter() + warm_s
-    n = 0
-    while time.perf_counter() < warm_until or n < 2:
-        t0 = time.perf_counter()
-        fn()
-        single = min(single, time.perf_counter() - t0)
-        n += 1
-    reps = max(1, math.ceil(batch_s / single))
-    ticks0, own0, wall0 = cpu_ticks(), os.times(), time.perf_counter()
-    times = []
-    for _ in range(batches):
-        t0 = time.perf_counter()
-        for _ in range(reps):
-            fn()
-        times.append((time.perf_counter() - t0) / reps)
-    ticks1, own1, wall = cpu_ticks(), os.times(), time.perf_counter() - wall0
-    busy = 1.0 - (ticks1[1] - ticks0[1]) / max(1, ticks1[0] - ticks0[0])
-    own = (own1.user + own1.system - own0.user - own0.system) / (wall * os.cpu_count())
-    return min(times) * 1e3, max(times) * 1e3, reps, max(0.0, busy - own)
+    """Milliseconds per call: (best batch, worst batch, reps per batch, other processes' CPU share)."""
+    best, worst, reps, others = time_batches(fn, quick, warm_s)
+    return best * 1e3, worst * 1e3, reps, others
 
 
 def make_layer(torch, d, r, base, gen):
