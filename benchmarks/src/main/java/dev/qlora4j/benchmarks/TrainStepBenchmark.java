@@ -30,7 +30,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * One QLoRA training step of a small Llama-architecture model — 4 layers, d = 256, 4 heads,
  * intermediate 688, vocab 256, batch 8 × 128 tokens — with LoRA r = 8 on q and v over an NF4 or F32
- * base: forward, cross-entropy, backward, AdamW. Threads: {@code -jvmArgsAppend -Dqlora4j.threads=N}.
+ * base, or fully fine-tuned ({@code full}: every weight trained in F32): forward, cross-entropy,
+ * backward, AdamW. Threads: {@code -jvmArgsAppend -Dqlora4j.threads=N}.
  */
 @State(org.openjdk.jmh.annotations.Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -39,7 +40,7 @@ import java.util.concurrent.TimeUnit;
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
 public class TrainStepBenchmark {
-    @Param({"NF4", "F32"})
+    @Param({"NF4", "F32", "full"})
     public String base;
 
     private LlamaModel model;
@@ -50,8 +51,13 @@ public class TrainStepBenchmark {
     @Setup(Level.Trial)
     public void setup() {
         LlamaConfig c = new LlamaConfig(256, 4, 4, 4, 688, 256, 10000.0, 1e-5f, false);
-        model = LlamaModel.random(c, 1, BaseFormat.valueOf(base));
-        model.attachLora(Set.of("q_proj", "v_proj"), 8, 16, false, 2);
+        if (base.equals("full")) {
+            model = LlamaModel.random(c, 1, BaseFormat.F32);
+            model.enableFullFineTuning();
+        } else {
+            model = LlamaModel.random(c, 1, BaseFormat.valueOf(base));
+            model.attachLora(Set.of("q_proj", "v_proj"), 8, 16, false, 2);
+        }
         optimizer = AdamW.withDefaults();
         SplittableRandom r = new SplittableRandom(3);
         float[] in = new float[8 * 128];

@@ -36,6 +36,8 @@ public final class LlamaModel implements AutoCloseable {
     private final Map<String, Tensor> dense = new LinkedHashMap<>();
     private final Map<String, QuantizedWeight> quantized = new LinkedHashMap<>();
     private final Map<String, LoraLinear> adapters = new LinkedHashMap<>();
+    /** Base weights being fully fine-tuned, by key; empty unless {@link #enableFullFineTuning}. */
+    private final Map<String, Var> trainableBase = new LinkedHashMap<>();
 
     private LlamaModel(LlamaConfig config) {
         this.config = config;
@@ -217,10 +219,33 @@ public final class LlamaModel implements AutoCloseable {
         return adapters;
     }
 
-    /** Every trainable parameter: the A and B of each adapter. */
+    /**
+     * Makes every base weight — embeddings, norms, linear layers, the output head — a trainable F32
+     * parameter: full fine-tuning, the baseline LoRA is measured against. Backward then computes a dW
+     * for every linear layer. Only a dense base can be trained this way: 4-bit and INT8 weights have
+     * no gradient, and BF16 weights are widened to F32 master copies first.
+     */
+    public void enableFullFineTuning() {
+        if (!quantized.isEmpty()) {
+            throw new IllegalStateException("full fine-tuning: the base holds " + quantized.size()
+                    + " quantized weights (e.g. " + quantized.keySet().iterator().next()
+                    + "); expected a model loaded or built with BaseFormat.F32 or BF16");
+        }
+        for (Map.Entry<String, Tensor> e : dense.entrySet()) {
+            if (e.getValue().dtype() != DType.F32) {
+                Tensor f32 = Ops.cast(e.getValue(), DType.F32);
+                e.getValue().close();
+                e.setValue(f32);
+            }
+            trainableBase.putIfAbsent(e.getKey(), Var.leaf(e.getValue(), true));
+        }
+    }
+
+    /** Every trainable parameter: the A and B of each adapter, then any fully fine-tuned base weight. */
     public List<Var> trainableParameters() {
         List<Var> p = new ArrayList<>();
         adapters.values().forEach(a -> p.addAll(a.parameters()));
+        p.addAll(trainableBase.values());
         return p;
     }
 
@@ -230,13 +255,22 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     private Var linear(Var x, int layer, String module) {
-        String key = linearKey(layer, module);
-        LoraLinear a = adapters.get(key);
-        return a != null ? a.forward(x) : F.linear(x, frozen(key));
+        return linear(x, linearKey(layer, module));
     }
 
-    private Var frozenVar(String key) {
-        return Var.leaf(dense.get(key), false);
+    /** {@code x·Wᵀ} through the adapter, the trainable weight, or the frozen weight stored under key. */
+    private Var linear(Var x, String key) {
+        LoraLinear a = adapters.get(key);
+        if (a != null) {
+            return a.forward(x);
+        }
+        Var w = trainableBase.get(key);
+        return w != null ? F.matmul(x, F.transpose(w, 0, 1)) : F.linear(x, frozen(key));
+    }
+
+    private Var baseVar(String key) {
+        Var w = trainableBase.get(key);
+        return w != null ? w : Var.leaf(dense.get(key), false);
     }
 
     /** Logits [B·T, vocab] for I32 token ids [B, T]. */
@@ -246,21 +280,21 @@ public final class LlamaModel implements AutoCloseable {
         int h = config.heads();
         int kvh = config.kvHeads();
         int hd = config.headDim();
-        Var x = F.embedding(ids, frozenVar("model.embed_tokens.weight"));
+        Var x = F.embedding(ids, baseVar("model.embed_tokens.weight"));
         for (int l = 0; l < config.layers(); l++) {
             String p = "model.layers." + l + ".";
-            Var n = F.rmsNorm(x, frozenVar(p + "input_layernorm.weight"), config.rmsEps());
+            Var n = F.rmsNorm(x, baseVar(p + "input_layernorm.weight"), config.rmsEps());
             Var q = F.rope(F.transpose(F.reshape(linear(n, l, "q_proj"), b, t, h, hd), 1, 2), 0, config.ropeTheta());
             Var k = F.rope(F.transpose(F.reshape(linear(n, l, "k_proj"), b, t, kvh, hd), 1, 2), 0, config.ropeTheta());
             Var v = F.transpose(F.reshape(linear(n, l, "v_proj"), b, t, kvh, hd), 1, 2);
             Var att = F.reshape(F.transpose(F.causalAttention(q, k, v), 1, 2), b, t, h * hd);
             x = F.add(x, linear(att, l, "o_proj"));
-            Var n2 = F.rmsNorm(x, frozenVar(p + "post_attention_layernorm.weight"), config.rmsEps());
+            Var n2 = F.rmsNorm(x, baseVar(p + "post_attention_layernorm.weight"), config.rmsEps());
             x = F.add(x, linear(F.swiglu(linear(n2, l, "gate_proj"), linear(n2, l, "up_proj")), l, "down_proj"));
         }
-        Var out = F.rmsNorm(x, frozenVar("model.norm.weight"), config.rmsEps());
+        Var out = F.rmsNorm(x, baseVar("model.norm.weight"), config.rmsEps());
         String head = config.tiedEmbeddings() ? "model.embed_tokens.weight" : "lm_head.weight";
-        return F.reshape(F.linear(out, FrozenWeight.of(dense.get(head))), b * t, config.vocabSize());
+        return F.reshape(linear(out, head), b * t, config.vocabSize());
     }
 
     /** Bytes of every weight the model holds (quantized ones at their stored size), adapters excluded. */
@@ -277,6 +311,7 @@ public final class LlamaModel implements AutoCloseable {
 
     @Override
     public void close() {
+        trainableBase.values().forEach(Var::zeroGrad);
         adapters.values().forEach(LoraLinear::close);
         dense.values().forEach(Tensor::close);
         quantized.values().forEach(QuantizedWeight::close);

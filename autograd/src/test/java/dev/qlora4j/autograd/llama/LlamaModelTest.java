@@ -33,30 +33,55 @@ class LlamaModelTest {
                     t.setFlat(i, (float) Math.sin(i + 0.3 * k) * 0.5f);
                 }
             }
-            // Backward against central differences of L = Σ logits·probe, for every adapter weight.
-            try (Scope s = Scope.open()) {
-                Var logits = m.forward(ids);
-                Tensor probe = Tensor.of(probe(logits.value().numel()), logits.value().shape().dims());
-                Tape.backward(F.sum(F.mul(logits, Var.leaf(probe, false))));
-                double worst = 0;
-                for (int k = 0; k < leaves.size(); k++) {
-                    Tensor t = leaves.get(k).value();
-                    float[] g = leaves.get(k).grad().toFloatArray();
-                    for (int i = 0; i < t.numel(); i++) {
-                        float o = t.getFlat(i);
-                        t.setFlat(i, o + 1e-2f);
-                        double plus = loss(m, ids, probe);
-                        t.setFlat(i, o - 1e-2f);
-                        double minus = loss(m, ids, probe);
-                        t.setFlat(i, o);
-                        double numeric = (plus - minus) / ((double) (o + 1e-2f) - (double) (o - 1e-2f));
-                        worst = Math.max(worst, Math.abs(g[i] - numeric) / (1 + Math.abs(numeric)));
-                    }
+            assertGradientsMatchFiniteDifferences(m, ids);
+        }
+    }
+
+    @Test
+    void fullFineTuningGradientsOfEveryBaseWeightMatchFiniteDifferences() {
+        LlamaConfig c = new LlamaConfig(8, 1, 2, 1, 12, 11, 10000.0, 1e-5f, true);
+        try (LlamaModel m = LlamaModel.random(c, 4, BaseFormat.BF16); Tensor ids = Tensor.of(DType.I32, new float[]{1, 5, 3, 7, 2, 9}, 2, 3)) {
+            m.enableFullFineTuning();
+            // Tied embeddings: the table feeds both the lookup and the head, so both paths add into its gradient.
+            assertEquals(2 + 7 + 2, m.trainableParameters().size(), "embeddings, 2 norms, 7 linear, final norm");
+            assertGradientsMatchFiniteDifferences(m, ids);
+        }
+    }
+
+    @Test
+    void fullFineTuningRefusesAQuantizedBase() {
+        LlamaConfig c = new LlamaConfig(64, 1, 2, 1, 64, 11, 10000.0, 1e-5f, false);
+        try (LlamaModel m = LlamaModel.random(c, 4, BaseFormat.NF4)) {
+            IllegalStateException e = assertThrows(IllegalStateException.class, m::enableFullFineTuning);
+            assertTrue(e.getMessage().contains("quantized") && e.getMessage().contains("BaseFormat.F32"), e.getMessage());
+        }
+    }
+
+    /** Backward against central differences of L = Σ logits·probe, for every element of every trainable parameter. */
+    private static void assertGradientsMatchFiniteDifferences(LlamaModel m, Tensor ids) {
+        List<Var> leaves = m.trainableParameters();
+        try (Scope s = Scope.open()) {
+            Var logits = m.forward(ids);
+            Tensor probe = Tensor.of(probe(logits.value().numel()), logits.value().shape().dims());
+            Tape.backward(F.sum(F.mul(logits, Var.leaf(probe, false))));
+            double worst = 0;
+            for (int k = 0; k < leaves.size(); k++) {
+                Tensor t = leaves.get(k).value();
+                float[] g = leaves.get(k).grad().toFloatArray();
+                for (int i = 0; i < t.numel(); i++) {
+                    float o = t.getFlat(i);
+                    t.setFlat(i, o + 1e-2f);
+                    double plus = loss(m, ids, probe);
+                    t.setFlat(i, o - 1e-2f);
+                    double minus = loss(m, ids, probe);
+                    t.setFlat(i, o);
+                    double numeric = (plus - minus) / ((double) (o + 1e-2f) - (double) (o - 1e-2f));
+                    worst = Math.max(worst, Math.abs(g[i] - numeric) / (1 + Math.abs(numeric)));
                 }
-                m.trainableParameters().forEach(Var::zeroGrad);
-                // f32 forward at unit scale: finite differences carry ~1e-2 noise; a wrong gradient is off by O(1).
-                assertTrue(worst < 2e-2, "worst LoRA gradient error " + worst);
             }
+            m.trainableParameters().forEach(Var::zeroGrad);
+            // f32 forward at unit scale: finite differences carry ~1e-2 noise; a wrong gradient is off by O(1).
+            assertTrue(worst < 2e-2, "worst gradient error " + worst);
         }
     }
 
