@@ -19,8 +19,14 @@ public final class Tape {
     private Tape() {
     }
 
+    /** A region opened by {@link #noGrad}; closing it cannot fail. */
+    public interface NoGrad extends AutoCloseable {
+        @Override
+        void close();
+    }
+
     /** Inside the returned region nothing is recorded (inference). Close it to leave. */
-    public static AutoCloseable noGrad() {
+    public static NoGrad noGrad() {
         NO_GRAD_DEPTH.get()[0]++;
         return () -> NO_GRAD_DEPTH.get()[0]--;
     }

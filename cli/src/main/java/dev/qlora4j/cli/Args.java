@@ -78,4 +78,36 @@ final class Args {
             throw new UsageException(name + " " + v + ": expected a whole number");
         }
     }
+
+    double getDouble(String name, double fallback) throws UsageException {
+        String v = options.get(name);
+        if (v == null) {
+            return fallback;
+        }
+        try {
+            return Double.parseDouble(v);
+        } catch (NumberFormatException e) {
+            throw new UsageException(name + " " + v + ": expected a number");
+        }
+    }
+
+    /** A whole number of at least {@code min}. */
+    int getInt(String name, int fallback, int min) throws UsageException {
+        int v = getInt(name, fallback);
+        if (v < min) {
+            throw new UsageException(name + " " + v + ": expected at least " + min);
+        }
+        return v;
+    }
+
+    /** A comma-separated list, e.g. {@code --ranks 4,8,16}. */
+    List<String> getList(String name, String fallback) {
+        List<String> items = new ArrayList<>();
+        for (String s : get(name, fallback).split(",")) {
+            if (!s.isBlank()) {
+                items.add(s.trim());
+            }
+        }
+        return items;
+    }
 }

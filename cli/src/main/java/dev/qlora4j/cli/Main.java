@@ -14,6 +14,7 @@ public final class Main {
     private static final Map<String, Command> COMMANDS = new LinkedHashMap<>();
 
     static {
+        register(new DemoCommand());
         register(new InfoCommand());
         register(new QuantizeCommand());
         register(new DequantizeCommand());

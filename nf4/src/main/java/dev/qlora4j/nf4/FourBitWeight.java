@@ -178,10 +178,14 @@ public final class FourBitWeight implements QuantizedWeight {
      */
     @Override
     public long footprintBytes() {
-        long n = shape.numel();
-        long nb = blocks();
+        return footprintBytes(shape.numel(), blocksize(), doubleQuant());
+    }
+
+    /** {@link #footprintBytes()} of an {@code n}-element weight, without quantizing one. */
+    public static long footprintBytes(long n, int blocksize, boolean doubleQuant) {
+        long nb = (n + blocksize - 1) / blocksize;
         long bytes = (n + 1) / 2 + 16 * Float.BYTES;
-        if (doubleQuant()) {
+        if (doubleQuant) {
             bytes += nb + ((nb + NESTED_BLOCKSIZE - 1) / NESTED_BLOCKSIZE) * Float.BYTES + 256 * Float.BYTES;
         } else {
             bytes += nb * Float.BYTES;

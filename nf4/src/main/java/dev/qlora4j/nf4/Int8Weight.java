@@ -110,7 +110,12 @@ public final class Int8Weight implements QuantizedWeight {
     /** int8 data plus one f32 scale per row. */
     @Override
     public long footprintBytes() {
-        return cb.numel() + scb.numel() * Float.BYTES;
+        return footprintBytes(cb.dim(0), cb.dim(1));
+    }
+
+    /** {@link #footprintBytes()} of a [rows, cols] weight, without quantizing one. */
+    public static long footprintBytes(long rows, long cols) {
+        return rows * cols + rows * Float.BYTES;
     }
 
     @Override

@@ -61,16 +61,13 @@ public final class LlamaModel implements AutoCloseable {
         LlamaModel m = new LlamaModel(c);
         SplittableRandom r = new SplittableRandom(seed);
         int d = c.hiddenSize();
-        int kv = c.kvHeads() * c.headDim();
         m.dense.put("model.embed_tokens.weight", gaussian(r, c.vocabSize(), d));
         for (int l = 0; l < c.layers(); l++) {
             m.dense.put("model.layers." + l + ".input_layernorm.weight", ones(d));
             m.dense.put("model.layers." + l + ".post_attention_layernorm.weight", ones(d));
-            int[][] shapes = {{d, d}, {kv, d}, {kv, d}, {d, d}, {c.intermediateSize(), d}, {c.intermediateSize(), d},
-                    {d, c.intermediateSize()}};
-            for (int i = 0; i < LINEAR_MODULES.size(); i++) {
-                try (Tensor w = normal(r, shapes[i])) {
-                    m.putLinear(linearKey(l, LINEAR_MODULES.get(i)), w, format);
+            for (String module : LINEAR_MODULES) {
+                try (Tensor w = normal(r, c.linearShape(module))) {
+                    m.putLinear(linearKey(l, module), w, format);
                 }
             }
         }
@@ -110,6 +107,8 @@ public final class LlamaModel implements AutoCloseable {
     private void putLinear(String key, Tensor w, BaseFormat format) {
         switch (format) {
             case NF4 -> quantized.put(key, FourBitWeight.quantize(w, QuantType.NF4, 64, true));
+            case NF4_NO_DOUBLE_QUANT -> quantized.put(key, FourBitWeight.quantize(w, QuantType.NF4, 64, false));
+            case FP4 -> quantized.put(key, FourBitWeight.quantize(w, QuantType.FP4, 64, true));
             case INT8 -> quantized.put(key, Int8Weight.quantize(w));
             case BF16 -> dense.put(key, Ops.cast(w, DType.BF16));
             case F32 -> dense.put(key, Ops.cast(w, DType.F32));
@@ -295,6 +294,19 @@ public final class LlamaModel implements AutoCloseable {
         Var out = F.rmsNorm(x, baseVar("model.norm.weight"), config.rmsEps());
         String head = config.tiedEmbeddings() ? "model.embed_tokens.weight" : "lm_head.weight";
         return F.reshape(linear(out, head), b * t, config.vocabSize());
+    }
+
+    /** Exact bytes of the decoder layers' linear weights in their stored format, quantization state included. */
+    public long linearBytes() {
+        long bytes = 0;
+        for (int l = 0; l < config.layers(); l++) {
+            for (String module : LINEAR_MODULES) {
+                String key = linearKey(l, module);
+                QuantizedWeight q = quantized.get(key);
+                bytes += q != null ? q.footprintBytes() : dense.get(key).numel() * dense.get(key).dtype().byteSize();
+            }
+        }
+        return bytes;
     }
 
     /** Bytes of every weight the model holds (quantized ones at their stored size), adapters excluded. */
