@@ -28,9 +28,13 @@ final class HfCheckpoint implements AutoCloseable {
 
     /** The decoder shape from config.json, with Llama's defaults for absent optional fields. */
     static LlamaConfig config(Path dir) throws IOException {
-        Path file = dir.resolve("config.json");
+        return configFile(dir.resolve("config.json"));
+    }
+
+    /** The decoder shape from a config.json file (any name). */
+    static LlamaConfig configFile(Path file) throws IOException {
         if (!Files.isRegularFile(file)) {
-            throw new IllegalArgumentException(dir + ": no config.json; expected a Hugging Face model folder");
+            throw new IllegalArgumentException(file + ": no such file; expected a Hugging Face model folder with config.json");
         }
         if (!(Json.parse(Files.readAllBytes(file)) instanceof Map<?, ?> m)) {
             throw new IllegalArgumentException(file + ": expected a JSON object");

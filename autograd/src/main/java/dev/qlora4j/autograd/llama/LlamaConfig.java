@@ -36,6 +36,14 @@ public record LlamaConfig(int hiddenSize, int layers, int heads, int kvHeads, in
     /** Llama 2 70B: d 8192, 80 layers, 64 heads with 8 key/value heads, MLP 28672, vocab 32000. */
     public static final LlamaConfig LLAMA2_70B = new LlamaConfig(8192, 80, 64, 8, 28672, 32000, 10000.0, 1e-5f, false);
 
+    /**
+     * The shape a Hugging Face config.json describes: {@code path} is the file itself or the model
+     * folder holding it.
+     */
+    public static LlamaConfig read(java.nio.file.Path path) throws java.io.IOException {
+        return java.nio.file.Files.isDirectory(path) ? HfCheckpoint.config(path) : HfCheckpoint.configFile(path);
+    }
+
     /** [out, in] of a linear module (q_proj, ..., down_proj) in every layer. */
     public int[] linearShape(String module) {
         int kv = kvHeads * headDim();

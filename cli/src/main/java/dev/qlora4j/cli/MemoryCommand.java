@@ -1,0 +1,170 @@
+package dev.qlora4j.cli;
+
+import dev.qlora4j.autograd.AdamW;
+import dev.qlora4j.autograd.llama.BaseFormat;
+import dev.qlora4j.autograd.llama.LlamaConfig;
+import dev.qlora4j.autograd.llama.LlamaModel;
+import dev.qlora4j.autograd.llama.Trainer;
+import dev.qlora4j.autograd.F;
+import dev.qlora4j.autograd.Tape;
+import dev.qlora4j.autograd.Var;
+import dev.qlora4j.engine.Allocator;
+import dev.qlora4j.engine.Scope;
+import dev.qlora4j.engine.DType;
+import dev.qlora4j.engine.Tensor;
+
+import java.io.PrintStream;
+import java.util.List;
+import java.util.Set;
+import java.util.SplittableRandom;
+
+/**
+ * {@code qlora4j memory}: a model's weights in FP32, FP16, BF16, INT8, NF4 and NF4 + double quant,
+ * from the engine's own byte counts (quantization state included), beside what transformers'
+ * get_memory_footprint() reports; and the memory of one QLoRA training step.
+ */
+final class MemoryCommand implements Command {
+    /** A storage format of the linear weights and its bytes for a [rows, cols] weight. */
+    private record Row(String name, BaseFormat engine, long bytesPerParamTimes8) {
+        long bytes(long rows, long cols) {
+            return engine != null ? engine.weightBytes(rows, cols) : rows * cols * bytesPerParamTimes8 / 8;
+        }
+
+        /** What transformers' get_memory_footprint() counts: parameters and buffers only, so 4-bit weights are n/2 bytes. */
+        long transformersBytes(long rows, long cols) {
+            return rows * cols * bytesPerParamTimes8 / 8;
+        }
+    }
+
+    private static final List<Row> ROWS = List.of(new Row("FP32", BaseFormat.F32, 32), new Row("FP16", null, 16),
+            new Row("BF16", BaseFormat.BF16, 16), new Row("INT8", BaseFormat.INT8, 8),
+            new Row("NF4", BaseFormat.NF4_NO_DOUBLE_QUANT, 4), new Row("NF4 + double quant", BaseFormat.NF4, 4));
+
+    @Override
+    public String name() {
+        return "memory";
+    }
+
+    @Override
+    public String summary() {
+        return "a model's memory in FP32 … NF4 + double quant, and what one QLoRA training step needs";
+    }
+
+    @Override
+    public String usage() {
+        return """
+                usage: qlora4j memory [--model demo|7b|13b|70b|CONFIG.json] [--batch B] [--seq T] [--rank R]
+                                      [--targets q_proj,v_proj|all-linear]
+
+                The linear weights' bytes in FP32, FP16, BF16, INT8, NF4 and NF4 + double quant (block 64),
+                counted as the engine stores them — absmax, nested absmax and code maps included — beside
+                what transformers' get_memory_footprint() reports, which counts only the packed weights;
+                for the demo model also measured as bytes allocated. Then one QLoRA training step (NF4 +
+                double quant base, LoRA of rank R on the targets, AdamW, batch B × sequence T): weights,
+                adapters, gradients, optimizer state and activations; measured as well for the demo.
+                Defaults: --model 7b --batch 1 --seq 512 --rank 16 --targets q_proj,v_proj
+                (demo: --batch 64 --seq 15).""";
+    }
+
+    @Override
+    public int run(List<String> argList, PrintStream out) throws Exception {
+        Args args = Args.parse("memory", argList, Set.of("--model", "--batch", "--seq", "--rank", "--targets"), Set.of());
+        if (!args.positionals().isEmpty()) {
+            throw new UsageException("unexpected argument(s) " + args.positionals());
+        }
+        ModelChoice model = ModelChoice.parse(args.get("--model", "7b"));
+        LlamaConfig c = model.config();
+        int batch = args.getInt("--batch", model.isDemo() ? DemoModel.BATCH : 1, 1);
+        int seq = args.getInt("--seq", model.isDemo() ? DemoTask.LENGTH - 1 : 512, 1);
+        int rank = args.getInt("--rank", 16, 1);
+        Set<String> targets = Targets.parse(args.get("--targets", "q_proj,v_proj"));
+
+        out.printf("%s: %,d parameters, %,d of them in the linear layers (the rest: embeddings, norms, head)%n%n",
+                model.name(), c.parameters(), c.linearParameters());
+        out.printf("%-20s %14s %12s %16s %12s%n", "linear weights", "qlora4j", "bits/weight", "transformers*", "difference");
+        for (Row row : ROWS) {
+            long ours = 0;
+            long theirs = 0;
+            for (String m : LlamaModel.LINEAR_MODULES) {
+                int[] s = c.linearShape(m);
+                ours += row.bytes(s[0], s[1]) * c.layers();
+                theirs += row.transformersBytes(s[0], s[1]) * c.layers();
+            }
+            out.printf("%-20s %14s %12.3f %16s %12s%n", row.name(), Bytes.format(ours), ours * 8.0 / c.linearParameters(),
+                    Bytes.format(theirs), ours == theirs ? "-" : "+" + Bytes.format(ours - theirs));
+        }
+        out.printf("%-20s %14s (BF16; qlora4j keeps them in F32: %s)%n", "+ embeddings, norms", Bytes.format(2 * c.denseParameters()),
+                Bytes.format(4 * c.denseParameters()));
+        out.println("* get_memory_footprint() sums parameters and buffers: a 4-bit weight is n/2 packed bytes there; its");
+        out.println("  absmax (F32 per block of 64, or 8-bit + F32 per 256 blocks with double quant) and code maps are");
+        out.println("  held in a quant_state it does not count. INT8's per-row scales are left out the same way.");
+        out.printf("  A 4096x4096 weight in NF4 + double quant: %,d bytes = %.3f bits per parameter.%n",
+                BaseFormat.NF4.weightBytes(4096, 4096), BaseFormat.NF4.weightBytes(4096, 4096) * 8.0 / (4096 * 4096));
+
+        if (model.isDemo()) {
+            out.println();
+            out.println("measured: native bytes allocated by loading the demo model (random weights) in each format");
+            for (BaseFormat f : List.of(BaseFormat.F32, BaseFormat.BF16, BaseFormat.INT8, BaseFormat.NF4_NO_DOUBLE_QUANT, BaseFormat.NF4)) {
+                long before = Allocator.cpu().stats().live();
+                try (LlamaModel m = LlamaModel.random(c, 1, f)) {
+                    out.printf("%-20s %14s allocated, linear weights %s%n", DemoCommand.describe(f),
+                            String.format("%,d B", Allocator.cpu().stats().live() - before), String.format("%,d B", m.linearBytes()));
+                }
+            }
+        }
+
+        TrainingMemory step = TrainingMemory.of(c, BaseFormat.NF4, targets, rank, batch, seq);
+        out.println();
+        out.printf("one QLoRA training step: NF4 + double quant base, LoRA r = %d on %s, AdamW, batch %d x %d tokens%n",
+                rank, String.join(",", Targets.ordered(targets)), batch, seq);
+        out.printf("  %-34s %12s%n", "frozen weights", Bytes.format(step.weights()));
+        out.printf("  %-34s %12s  (%,d parameters)%n", "adapters (F32)", Bytes.format(step.adapters()), step.adapters() / 4);
+        out.printf("  %-34s %12s%n", "adapter gradients (F32)", Bytes.format(step.gradients()));
+        out.printf("  %-34s %12s%n", "AdamW moments (2 x F32)", Bytes.format(step.optimizer()));
+        out.printf("  %-34s %12s%n", "activations kept for backward", Bytes.format(step.activations()));
+        out.printf("  %-34s %12s%n", "total", Bytes.format(step.total()));
+        if (model.isDemo()) {
+            Measured measured = measureStep(c, targets, rank, batch, seq);
+            out.printf("  measured on the demo model (random weights): %s held between steps, activations %s (%+.1f%% vs the"
+                            + " count above), peak %s during the step with backward's gradients in flight%n",
+                    Bytes.format(measured.held()), Bytes.format(measured.activations()),
+                    100.0 * (measured.activations() - step.activations()) / step.activations(), Bytes.format(measured.peak()));
+        }
+        return 0;
+    }
+
+    /** What one training step of the demo model held: weights and state, forward activations, the step's peak. */
+    record Measured(long held, long activations, long peak) {
+    }
+
+    static Measured measureStep(LlamaConfig c, Set<String> targets, int rank, int batch, int seq) {
+        Allocator alloc = Allocator.cpu();
+        long base = alloc.stats().live();
+        try (LlamaModel m = LlamaModel.random(c, 1, BaseFormat.NF4);
+             Trainer trainer = new Trainer(m, AdamW.withDefaults(), new Trainer.Schedule(1e-3f, 0, 10, 1.0))) {
+            m.attachLora(targets, rank, 2f * rank, false, 2);
+            SplittableRandom r = new SplittableRandom(3);
+            float[] ids = new float[batch * seq];
+            float[] next = new float[ids.length];
+            for (int i = 0; i < ids.length; i++) {
+                ids[i] = r.nextInt(c.vocabSize());
+                next[i] = r.nextInt(c.vocabSize());
+            }
+            try (Tensor x = Tensor.of(DType.I32, ids, batch, seq); Tensor y = Tensor.of(DType.I32, next, ids.length)) {
+                trainer.step(x, y);   // the first step creates the optimizer's moments
+                long before = alloc.stats().live();
+                alloc.resetPeak();
+                long activations;
+                try (Scope s = Scope.open()) {
+                    Var loss = F.crossEntropy(m.forward(x), y, -100);
+                    activations = alloc.stats().live() - before;
+                    Tape.backward(loss);
+                } finally {
+                    m.trainableParameters().forEach(Var::zeroGrad);
+                }
+                long inputs = 2L * 4 * ids.length;
+                return new Measured(before - base - inputs, activations, alloc.stats().peak() - base - inputs);
+            }
+        }
+    }
+}
