@@ -35,10 +35,19 @@ record PostProcessor(int[] prefix, int[] suffix) {
             case "TemplateProcessing" -> template(n);
             // Both wrap one text as cls, text, sep, each given as [token, id].
             case "RobertaProcessing", "BertProcessing" -> new PostProcessor(
-                    new int[]{n.get("cls").list().get(1).integer()}, new int[]{n.get("sep").list().get(1).integer()});
+                    new int[]{tokenId(n.get("cls"))}, new int[]{tokenId(n.get("sep"))});
             default -> throw n.get("type").error("unsupported post_processor type " + Node.quoteShort(type)
                     + "; expected one of Sequence, ByteLevel, TemplateProcessing, RobertaProcessing, BertProcessing");
         };
+    }
+
+    /** The id of a {@code [token, id]} pair. */
+    private static int tokenId(Node pair) {
+        java.util.List<Node> l = pair.list();
+        if (l.size() != 2) {
+            throw pair.error("an array of " + l.size() + " elements; expected [token, id]");
+        }
+        return l.get(1).integer();
     }
 
     private static PostProcessor template(Node n) {
