@@ -1,0 +1,59 @@
+package dev.qlora4j.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code qlora4j memory}: published parameter counts, the bnb byte rules, and the demo's measured step. */
+class MemoryCommandTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void llama2SevenBCountsAndFootprints() {
+        CommandRun r = CommandRun.of("memory", "--model", "7b");
+        assertEquals(0, r.status(), r.err());
+        // Meta's Llama 2 7B has 6,738,415,616 parameters (the Hugging Face model's num_parameters()).
+        assertTrue(r.out().contains("6,738,415,616 parameters"), r.out());
+        // NF4: n/2 packed bytes + one F32 absmax per 64 weights = 4.5 bits; double quant: 8 bits per 64
+        // plus an F32 per 256 blocks = 4.127 bits, to three places, at 7B's shapes.
+        assertTrue(r.out().matches("(?s).*\\nNF4 +[0-9.]+ GiB +4\\.500 .*"), r.out());
+        assertTrue(r.out().matches("(?s).*\\nNF4 \\+ double quant +[0-9.]+ GiB +4\\.127 .*"), r.out());
+        // transformers counts 6,476,005,376 / 2 bytes of packed 4-bit weights = 3.02 GiB.
+        assertTrue(r.out().matches("(?s).*\\nNF4 \\+ double quant +[0-9.]+ GiB +4\\.127 +3\\.02 GiB.*"), r.out());
+        assertTrue(r.out().contains("8,655,936 bytes = 4.127 bits per parameter"), r.out());
+    }
+
+    @Test
+    void theStepEstimateMatchesWhatTheDemoModelAllocates() {
+        CommandRun r = CommandRun.of("memory", "--model", "demo", "--rank", "8");
+        assertEquals(0, r.status(), r.err());
+        Matcher m = Pattern.compile("activations [0-9.]+ [KM]iB \\(([+-][0-9.]+)% vs the count above\\)").matcher(r.out());
+        assertTrue(m.find(), r.out());
+        assertTrue(Math.abs(Double.parseDouble(m.group(1))) < 10, r.out());
+        // 2 layers × r 8 × ((128 + 128) + (128 + 64)) on q and v = 7,168 adapter parameters.
+        assertTrue(r.out().contains("(7,168 parameters)"), r.out());
+    }
+
+    @Test
+    void aConfigFileIsReadAndBadModelsAreRefused() throws Exception {
+        Path config = dir.resolve("tiny.json");
+        Files.writeString(config, """
+                {"hidden_size": 256, "num_hidden_layers": 3, "num_attention_heads": 4, "num_key_value_heads": 2,
+                 "intermediate_size": 512, "vocab_size": 1000}""");
+        CommandRun r = CommandRun.of("memory", "--model", config.toString());
+        assertEquals(0, r.status(), r.err());
+        // 3 × (2·256² + 2·128·256 + 3·256·512) linear + 2·1000·256 + 7·256 dense = 1,769,472 + 513,792.
+        assertTrue(r.out().contains("2,283,264 parameters, 1,769,472 of them"), r.out());
+        CommandRun bad = CommandRun.of("memory", "--model", dir.resolve("missing.json").toString());
+        assertEquals(2, bad.status());
+        assertTrue(bad.err().contains("expected demo, 7b, 13b, 70b"), bad.err());
+    }
+}
