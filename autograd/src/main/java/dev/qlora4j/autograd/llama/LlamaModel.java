@@ -296,6 +296,24 @@ public final class LlamaModel implements AutoCloseable {
         return F.reshape(linear(out, head), b * t, config.vocabSize());
     }
 
+    /**
+     * The logits of the token that follows {@code context}, without recording for backward. The whole
+     * context is recomputed each call (there is no key/value cache yet): fine for small models and
+     * short generations, quadratic in the context length.
+     */
+    public float[] nextLogits(int[] context) {
+        float[] ids = new float[context.length];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = context[i];
+        }
+        try (dev.qlora4j.engine.Scope s = dev.qlora4j.engine.Scope.open(); dev.qlora4j.autograd.Tape.NoGrad off = dev.qlora4j.autograd.Tape.noGrad()) {
+            Tensor logits = forward(Tensor.of(DType.I32, ids, 1, ids.length)).value();
+            try (Tensor last = logits.slice(0, ids.length - 1, ids.length)) {
+                return last.toFloatArray();
+            }
+        }
+    }
+
     /** Exact bytes of the decoder layers' linear weights in their stored format, quantization state included. */
     public long linearBytes() {
         long bytes = 0;
