@@ -17,6 +17,7 @@ public final class Main {
         register(new DemoCommand());
         register(new RankSweepCommand());
         register(new MemoryCommand());
+        register(new FinetuneCommand());
         register(new GenerateCommand());
         register(new InfoCommand());
         register(new QuantizeCommand());

@@ -1,0 +1,132 @@
+package dev.qlora4j.cli;
+
+import dev.qlora4j.autograd.AdamW;
+import dev.qlora4j.autograd.llama.BaseFormat;
+import dev.qlora4j.autograd.llama.LlamaModel;
+import dev.qlora4j.autograd.llama.PeftAdapter;
+import dev.qlora4j.autograd.llama.Trainer;
+import dev.qlora4j.autograd.llama.TrainingCheckpoint;
+import dev.qlora4j.engine.Tensor;
+import dev.qlora4j.tokenizer.ChatTemplate;
+import dev.qlora4j.tokenizer.Tokenizer;
+
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * {@code qlora4j finetune}: QLoRA on a Hugging Face Llama-architecture folder — the base quantized as it
+ * is read, LoRA on the targets, AdamW with warmup and cosine decay — with a progress bar, resumable
+ * checkpoints, and the adapter written in PEFT's format.
+ */
+final class FinetuneCommand implements Command {
+    @Override
+    public String name() {
+        return "finetune";
+    }
+
+    @Override
+    public String summary() {
+        return "fine-tune a LoRA adapter on a Llama-architecture folder (QLoRA: NF4 base), PEFT output";
+    }
+
+    @Override
+    public String usage() {
+        return """
+                usage: qlora4j finetune --model DIR --data FILE.jsonl|FILE.txt --out DIR
+                                        [--targets q_proj,v_proj|all-linear] [--rank 8] [--alpha 16] [--rslora]
+                                        [--steps N | --epochs N] [--batch 4] [--seq 256] [--lr 2e-4] [--warmup N]
+                                        [--clip 1.0] [--save-every 100] [--resume] [--seed 0]
+                                        [--base-format nf4|nf4-no-dq|fp4|int8|bf16|f32]
+
+                Data: .txt is one text cut into windows of --seq tokens; .jsonl has one object per line with
+                "text", or "prompt" + "completion" (loss on the completion), or "messages" [{"role","content"}]
+                in the model's chat template (loss on the last message). Checkpoints (adapter, AdamW state,
+                step) go to OUT/checkpoints every --save-every steps; --resume continues from the newest and
+                reaches the same weights as an uninterrupted run. The adapter is written to OUT
+                (adapter_config.json, adapter_model.safetensors), loadable by PEFT and by generate --adapter.
+                Defaults: --epochs 1, warmup 5% of the steps.""";
+    }
+
+    @Override
+    public int run(List<String> argList, PrintStream out) throws Exception {
+        Args args = Args.parse("finetune", argList, Set.of("--model", "--data", "--out", "--targets", "--rank", "--alpha",
+                "--steps", "--epochs", "--batch", "--seq", "--lr", "--warmup", "--clip", "--save-every", "--seed", "--base-format"),
+                Set.of("--resume", "--rslora"));
+        if (!args.positionals().isEmpty()) {
+            throw new UsageException("unexpected argument(s) " + args.positionals());
+        }
+        if (!args.has("--model") || !args.has("--data") || !args.has("--out")) {
+            throw new UsageException("--model DIR, --data FILE and --out DIR are required");
+        }
+        if (args.has("--steps") && args.has("--epochs")) {
+            throw new UsageException("give --steps or --epochs, not both");
+        }
+        Path modelDir = Path.of(args.get("--model", null));
+        Path outDir = Path.of(args.get("--out", null));
+        Set<String> targets = Targets.parse(args.get("--targets", "q_proj,v_proj"));
+        int rank = args.getInt("--rank", 8, 1);
+        float alpha = (float) args.getDouble("--alpha", 16);
+        int batch = args.getInt("--batch", 4, 1);
+        int seq = args.getInt("--seq", 256, 2);
+        double lr = args.getDouble("--lr", 2e-4);
+        double clip = args.getDouble("--clip", 1.0);
+        int saveEvery = args.getInt("--save-every", 100, 1);
+        long seed = args.getInt("--seed", 0);
+        BaseFormat format = GenerateCommand.baseFormat(args);
+        if (!(lr > 0) || !(clip >= 0)) {
+            throw new UsageException("--lr " + lr + " --clip " + clip + ": expected lr > 0 and clip >= 0");
+        }
+        if (!Files.isDirectory(modelDir)) {
+            throw new IllegalArgumentException(modelDir + ": no such folder; expected a Hugging Face model folder");
+        }
+
+        Tokenizer tokenizer = Tokenizer.load(modelDir);
+        FinetuneData data = FinetuneData.read(Path.of(args.get("--data", null)), tokenizer, ChatTemplate.detect(modelDir), seq);
+        int steps = args.has("--steps") ? args.getInt("--steps", 1, 1) : data.stepsFor(args.getInt("--epochs", 1, 1), batch);
+        int warmup = args.getInt("--warmup", steps / 20, 0);
+        Path checkpoints = outDir.resolve("checkpoints");
+        out.printf("fine-tuning %s (%s base) on %,d examples: LoRA r = %d, alpha = %s%s on %s, %d steps of %d%n", modelDir,
+                format.label(), data.examples().size(), rank, DemoCommand.trim(alpha), args.has("--rslora") ? " (rsLoRA)" : "",
+                String.join(",", Targets.ordered(targets)), steps, batch);
+        try (LlamaModel model = LlamaModel.load(modelDir, format)) {
+            model.attachLora(targets, rank, alpha, args.has("--rslora"), seed);
+            try (Trainer trainer = new Trainer(model, AdamW.withDefaults(), new Trainer.Schedule((float) lr, warmup, steps, clip))) {
+                if (args.has("--resume")) {
+                    TrainingCheckpoint.State state = TrainingCheckpoint.resume(checkpoints, model, trainer.optimizer());
+                    if (state.rngState() != seed) {
+                        throw new IllegalArgumentException(checkpoints + ": the checkpoint was made with --seed " + state.rngState()
+                                + ", this run has --seed " + seed + "; expected the same data order to resume");
+                    }
+                    trainer.resumeAt((int) state.step());
+                    out.printf("resumed from step %d%n", state.step());
+                } else {
+                    Files.createDirectories(checkpoints);
+                }
+                ProgressBar bar = new ProgressBar(out, "train", steps);
+                long tokens = 0;
+                int first = trainer.stepsTaken();
+                for (int s = first; s < steps; s++) {
+                    Tensor[] b = data.batch(s, batch, seed);
+                    float loss;
+                    try {
+                        loss = trainer.step(b[0], b[1]);
+                        tokens += b[0].numel();
+                    } finally {
+                        b[0].close();
+                        b[1].close();
+                    }
+                    bar.update(s + 1, String.format("loss %.4f  %,.0f tok/s", loss, tokens / Math.max(1e-9, bar.elapsedSeconds())));
+                    if ((s + 1) % saveEvery == 0 && s + 1 < steps) {
+                        TrainingCheckpoint.save(checkpoints, model, trainer.optimizer(), s + 1, seed);
+                    }
+                }
+            }
+            PeftAdapter.save(outDir, model, modelDir.toAbsolutePath().toString());
+        }
+        out.println("adapter written to " + outDir + " (adapter_config.json, adapter_model.safetensors)");
+        return 0;
+    }
+}

@@ -1,0 +1,104 @@
+package dev.qlora4j.cli;
+
+import dev.qlora4j.autograd.llama.LlamaModel;
+import dev.qlora4j.engine.safetensors.Json;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * finetune and generate on a real folder: the demo's copy-trained base with its tokenizer.json, a
+ * JSONL file of shift examples, greedy generation with the adapter, and resuming.
+ */
+class FinetuneCommandTest {
+    @TempDir
+    static Path dir;
+    static Path base;
+    static Path data;
+
+    @BeforeAll
+    static void baseAndData() throws Exception {
+        base = dir.resolve("base");
+        try (LlamaModel m = DemoModel.trainBase(100, 11, new ProgressBar(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()), "", 100, false))) {
+            m.saveHf(base);
+        }
+        DemoTokenizer.write(base);
+        StringBuilder lines = new StringBuilder();
+        SplittableRandom r = new SplittableRandom(5);
+        for (int i = 0; i < 192; i++) {
+            String w = DemoTask.word(r, false);
+            lines.append("{\"prompt\": \"").append(DemoTask.prompt(DemoTask.Kind.SHIFT, w)).append("\", \"completion\": \"")
+                    .append(DemoTask.Kind.SHIFT.answer(w)).append(".\"}\n");
+        }
+        data = dir.resolve("shift.jsonl");
+        Files.writeString(data, lines);
+    }
+
+    @Test
+    void anAdapterFineTunedFromJsonlShiftsHeldOutWordsWhenGenerating() throws Exception {
+        Path out = dir.resolve("adapter");
+        CommandRun ft = CommandRun.of("finetune", "--model", base.toString(), "--data", data.toString(), "--out", out.toString(),
+                "--batch", "32", "--steps", "90", "--lr", "1e-2", "--save-every", "1000");
+        assertEquals(0, ft.status(), ft.out() + ft.err());
+        assertTrue(ft.out().contains("192 examples") && ft.out().contains("90/90"), ft.out());
+        Map<?, ?> config = (Map<?, ?>) Json.parse(Files.readString(out.resolve("adapter_config.json")));
+        assertEquals(List.of("q_proj", "v_proj"), config.get("target_modules"));
+
+        int right = 0;
+        List<String> words = DemoTask.heldOutWords(5, 3);
+        for (String w : words) {
+            CommandRun g = CommandRun.of("generate", "--model", base.toString(), "--adapter", out.toString(), "--prompt",
+                    DemoTask.prompt(DemoTask.Kind.SHIFT, w), "--temperature", "0", "--stop", ".");
+            assertEquals(0, g.status(), g.err());
+            right += g.out().strip().equals(DemoTask.example(DemoTask.Kind.SHIFT, w)) ? 1 : 0;
+        }
+        assertTrue(right >= 4, right + " of 5 held-out words shifted");
+        CommandRun plain = CommandRun.of("generate", "--model", base.toString(), "--prompt", DemoTask.prompt(DemoTask.Kind.COPY, words.get(0)),
+                "--temperature", "0", "--max-tokens", "7");
+        assertEquals(DemoTask.example(DemoTask.Kind.COPY, words.get(0)), plain.out().strip(), "the base alone copies");
+    }
+
+    @Test
+    void aResumedRunEndsWithTheSameAdapterAsAnUninterruptedOne() throws Exception {
+        Path out = dir.resolve("resume");
+        String[] run = {"finetune", "--model", base.toString(), "--data", data.toString(), "--out", out.toString(),
+                "--batch", "16", "--steps", "12", "--lr", "5e-3", "--save-every", "5", "--seed", "4"};
+        assertEquals(0, CommandRun.of(run).status());
+        byte[] uninterrupted = Files.readAllBytes(out.resolve("adapter_model.safetensors"));
+        // The newest checkpoint is step 10: resuming replays steps 11 and 12 from its state.
+        String[] resume = java.util.Arrays.copyOf(run, run.length + 1);
+        resume[run.length] = "--resume";
+        CommandRun r = CommandRun.of(resume);
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.out().contains("resumed from step 10"), r.out());
+        assertArrayEquals(uninterrupted, Files.readAllBytes(out.resolve("adapter_model.safetensors")));
+    }
+
+    @Test
+    void badDataAndArgumentsAreNamed() throws Exception {
+        Path bad = dir.resolve("bad.jsonl");
+        Files.writeString(bad, "{\"prompt\": \"S:abcdef>\", \"completion\": \"bcdefg.\"}\n{\"question\": 1}\n");
+        CommandRun r = CommandRun.of("finetune", "--model", base.toString(), "--data", bad.toString(), "--out", dir.resolve("x").toString());
+        assertEquals(1, r.status());
+        assertTrue(r.err().contains("line 2") && r.err().contains("\"prompt\" and \"completion\""), r.err());
+        assertFalse(Files.exists(dir.resolve("x")), "nothing written");
+        assertEquals(2, CommandRun.of("finetune", "--model", base.toString(), "--out", "y").status());
+        assertEquals(2, CommandRun.of("finetune", "--model", base.toString(), "--data", data.toString(), "--out", "y",
+                "--steps", "3", "--epochs", "1").status());
+        CommandRun g = CommandRun.of("generate", "--model", dir.resolve("nothing").toString(), "--prompt", "x");
+        assertEquals(1, g.status());
+        assertTrue(g.err().contains("no such folder"), g.err());
+        assertEquals(2, CommandRun.of("generate", "--model", base.toString(), "--prompt", "C:", "--temperature", "-1").status());
+    }
+}
