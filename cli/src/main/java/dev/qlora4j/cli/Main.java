@@ -15,6 +15,7 @@ public final class Main {
 
     static {
         register(new DemoCommand());
+        register(new ScalingStudyCommand());
         register(new MemoryCommand());
         register(new InfoCommand());
         register(new QuantizeCommand());
