@@ -16,7 +16,7 @@ enum ScalingRegime {
     GOOD("ok"), TOO_SLOW("slow"), TOO_HIGH("too high"), DIVERGED("diverged");
 
     /** A final loss this many times the best at the same scaling and rank means the run did not learn. */
-    static final double WORSE_THAN_BEST = 10;
+    static final double WORSE_THAN_BEST = 3;
     /** A final loss above this share of the first step's means the run did not learn, whatever the best. */
     static final double FIRST_SHARE = 0.5;
 

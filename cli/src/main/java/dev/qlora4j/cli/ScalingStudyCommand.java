@@ -50,7 +50,7 @@ final class ScalingStudyCommand implements Command {
                 update by s = alpha/r, rsLoRA by s = alpha/√r. Every run starts from the same base, adapter
                 initialisation and batches, so runs differ only in s. A run diverges when its loss is NaN or
                 infinite or exceeds 10× its first step's, and is stopped there. A run that did not learn — final
-                loss (mean of the last 5 steps) over 10× the best of its scaling and rank, or over half its first
+                loss (mean of the last 5 steps) over 3× the best of its scaling and rank, or over half its first
                 step's — is "slow" at an alpha up to that best one's, "too high" above it (with AdamW a too-large
                 update mostly stalls near chance rather than exploding). Accuracy: exact match on held-out words.
                 Writes DIR/scaling-study.md, DIR/scaling-study.csv and DIR/scaling-study.svg (loss curves, log
