@@ -17,6 +17,7 @@ public final class Main {
         register(new DemoCommand());
         register(new RankSweepCommand());
         register(new MemoryCommand());
+        register(new ScalingStudyCommand());
         register(new FinetuneCommand());
         register(new GenerateCommand());
         register(new InfoCommand());
@@ -91,9 +92,9 @@ public final class Main {
         b.append("qlora4j ").append(version()).append(" — QLoRA fine-tuning on the JVM\n\n");
         b.append("usage: ./qlora4j COMMAND [ARGS]   (./qlora4j COMMAND --help for details)\n\ncommands:\n");
         for (Command c : COMMANDS.values()) {
-            b.append(String.format("  %-10s %s%n", c.name(), c.summary()));
+            b.append(String.format("  %-14s %s%n", c.name(), c.summary()));
         }
-        b.append(String.format("  %-10s %s%n", "bench", "run the JMH benchmarks; arguments go to JMH (e.g. GemmBenchmark -p threads=1)"));
+        b.append(String.format("  %-14s %s%n", "bench", "run the JMH benchmarks; arguments go to JMH (e.g. GemmBenchmark -p threads=1)"));
         b.append("\nenvironment: JAVA_OPTS (extra JVM flags, e.g. -Dqlora4j.threads=2), JAVA_HOME (a JDK >= 25)\n");
         return b.toString();
     }
