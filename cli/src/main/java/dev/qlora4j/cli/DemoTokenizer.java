@@ -3,9 +3,7 @@ package dev.qlora4j.cli;
 import dev.qlora4j.engine.safetensors.Json;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 
 /**
  * The demo model's tokenizer as a Hugging Face {@code tokenizer.json}: one token per character of
@@ -25,12 +23,6 @@ final class DemoTokenizer {
                 + "  \"post_processor\": null,\n  \"decoder\": null,\n"
                 + "  \"model\": {\"type\": \"BPE\", \"unk_token\": \"_\", \"byte_fallback\": false, \"vocab\": {" + vocab
                 + "}, \"merges\": []}\n}\n";
-        Path tmp = Files.createTempFile(dir, "tokenizer.json", ".tmp");
-        try {
-            Files.writeString(tmp, json);
-            Files.move(tmp, dir.resolve("tokenizer.json"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        AtomicFile.write(dir.resolve("tokenizer.json"), json);
     }
 }

@@ -19,7 +19,8 @@ final class ScalingConclusions {
 
     static String describe(List<ScalingRun> runs, Map<ScalingRun, ScalingRegime> regimes, List<LoraScaling> kinds,
                            List<Integer> ranks, List<Double> alphas) {
-        StringBuilder b = new StringBuilder("Conclusions (computed from the table above; \"not learned\": final loss over "
+        StringBuilder b = new StringBuilder("Conclusions (computed from the table above; \"not learned\": held-out accuracy under "
+                + Math.round(100 * ScalingRegime.SOLVED) + "% and a final loss over "
                 + DemoCommand.trim(ScalingRegime.WORSE_THAN_BEST) + "× the best at the same scaling and rank, or over "
                 + Math.round(100 * ScalingRegime.FIRST_SHARE) + "% of the first step's):\n");
         Map<LoraScaling, Double> spread = new LinkedHashMap<>();

@@ -19,6 +19,8 @@ enum ScalingRegime {
     static final double WORSE_THAN_BEST = 3;
     /** A final loss above this share of the first step's means the run did not learn, whatever the best. */
     static final double FIRST_SHARE = 0.5;
+    /** Held-out exact-match accuracy at which a run has learned the task, whatever its loss next to the best. */
+    static final double SOLVED = 0.95;
 
     final String label;
 
@@ -27,7 +29,7 @@ enum ScalingRegime {
     }
 
     /**
-     * Every run's regime. A run that did not learn is too slow if its alpha is at most the best run's
+     * Every run's regime. A run that solves the held-out words has learned; one that did not learn is too slow if its alpha is at most the best run's
      * (of its scaling and rank), too high if above.
      */
     static Map<ScalingRun, ScalingRegime> classify(List<ScalingRun> runs) {
@@ -36,7 +38,8 @@ enum ScalingRegime {
             Optional<ScalingRun> best = best(runs, r.scaling(), r.rank());
             if (r.diverged() || best.isEmpty()) {
                 regimes.put(r, DIVERGED);
-            } else if (r.finalLoss() > WORSE_THAN_BEST * best.get().finalLoss() || r.finalLoss() > FIRST_SHARE * r.startLoss()) {
+            } else if (r.accuracy() < SOLVED
+                    && (r.finalLoss() > WORSE_THAN_BEST * best.get().finalLoss() || r.finalLoss() > FIRST_SHARE * r.startLoss())) {
                 regimes.put(r, r.alpha() <= best.get().alpha() ? TOO_SLOW : TOO_HIGH);
             } else {
                 regimes.put(r, GOOD);
