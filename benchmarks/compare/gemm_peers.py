@@ -19,9 +19,8 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 
-from peer_timing import cpu_ticks, peer_env, time_batches
+from peer_timing import cpu_busy_fraction, peer_env, time_batches
 
 ALL_CASES = ["256", "512", "1024", "2048", "512x4096x4096T"]
 DTYPES = {"numpy": ["f32"], "torch": ["f32", "bf16"]}
@@ -153,14 +152,6 @@ def worker(args):
 
 
 # ---------------------------------------------------------------- parent side
-
-def cpu_busy_fraction(seconds=0.5):
-    """Share of all CPUs busy while this (sleeping) parent samples /proc/stat."""
-    total0, idle0 = cpu_ticks()
-    time.sleep(seconds)
-    total1, idle1 = cpu_ticks()
-    return 1.0 - (idle1 - idle0) / max(1, total1 - total0)
-
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

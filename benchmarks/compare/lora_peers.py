@@ -34,9 +34,8 @@ import math
 import os
 import subprocess
 import sys
-import time
 
-from peer_timing import cpu_ticks, peer_env, time_batches
+from peer_timing import cpu_busy_fraction, peer_env, time_batches
 
 ALL_CASES = ["lora_layer", "full_layer", "train_step"]
 M = 512                      # rows of x (tokens in a micro-batch)
@@ -242,14 +241,6 @@ def worker(args):
 
 
 # ---------------------------------------------------------------- parent side
-
-def cpu_busy_fraction(seconds=0.5):
-    """Share of all CPUs busy while this (sleeping) parent samples /proc/stat."""
-    total0, idle0 = cpu_ticks()
-    time.sleep(seconds)
-    total1, idle1 = cpu_ticks()
-    return 1.0 - (idle1 - idle0) / max(1, total1 - total0)
-
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -25,6 +25,14 @@ def cpu_ticks():
     return sum(ticks), ticks[3] + ticks[4]
 
 
+def cpu_busy_fraction(seconds=0.5):
+    """Share of all CPUs busy while this (sleeping) parent samples /proc/stat."""
+    total0, idle0 = cpu_ticks()
+    time.sleep(seconds)
+    total1, idle1 = cpu_ticks()
+    return 1.0 - (idle1 - idle0) / max(1, total1 - total0)
+
+
 def time_batches(fn, quick, warm_s=None):
     """Seconds per call of fn(): (best batch, worst batch, reps per batch, CPU share used by
     other processes meanwhile). Warm-up first (page in operands, build thread pools, optimizer
