@@ -5,7 +5,6 @@ import dev.qlora4j.autograd.llama.BaseFormat;
 import dev.qlora4j.autograd.llama.LlamaModel;
 import dev.qlora4j.autograd.llama.PeftAdapter;
 import dev.qlora4j.autograd.llama.Trainer;
-import dev.qlora4j.engine.Allocator;
 import dev.qlora4j.engine.cpu.CpuBackend;
 
 import java.io.PrintStream;
@@ -21,9 +20,6 @@ import java.util.SplittableRandom;
  * PEFT's format.
  */
 final class DemoCommand implements Command {
-    private static final List<BaseFormat> MEMORY_FORMATS =
-            List.of(BaseFormat.F32, BaseFormat.BF16, BaseFormat.INT8, BaseFormat.NF4_NO_DOUBLE_QUANT, BaseFormat.NF4);
-
     @Override
     public String name() {
         return "demo";
@@ -87,14 +83,9 @@ final class DemoCommand implements Command {
         out.println("2. Base frozen and quantized. Memory, measured as native bytes allocated by loading it in each format:");
         out.printf("   %-22s %14s %16s %14s%n", "format", "whole model", "linear weights", "bits/weight");
         long linearParams = DemoModel.CONFIG.linearParameters();
-        for (BaseFormat f : MEMORY_FORMATS) {
-            long before = Allocator.cpu().stats().live();
-            try (LlamaModel m = LlamaModel.load(base, f)) {
-                long allocated = Allocator.cpu().stats().live() - before;
-                long linear = m.linearBytes();
-                out.printf("   %-22s %14s %16s %14.3f%n", describe(f), String.format("%,d B", allocated),
-                        String.format("%,d B", linear), linear * 8.0 / linearParams);
-            }
+        for (FormatFootprint f : FormatFootprint.measure(format -> LlamaModel.load(base, format))) {
+            out.printf("   %-22s %14s %16s %14.3f%n", f.name(), String.format("%,d B", f.allocated()),
+                    String.format("%,d B", f.linearBytes()), f.linearBytes() * 8.0 / linearParams);
         }
         out.println("   (whole model: blocks as allocated, embeddings and norms in F32 included; linear weights: exact");
         out.println("   bytes with quantization state. NF4 + double quant reaches 4.127 bits at 4096x4096 — ./qlora4j memory;");
@@ -142,14 +133,6 @@ final class DemoCommand implements Command {
                     DemoTask.prompt(DemoTask.Kind.SHIFT, word));
             return copyOff == copyBefore ? 0 : 1;
         }
-    }
-
-    static String describe(BaseFormat f) {
-        return switch (f) {
-            case NF4 -> "NF4 + double quant";
-            case NF4_NO_DOUBLE_QUANT -> "NF4";
-            default -> f.name();
-        };
     }
 
     static String percent(double share) {

@@ -27,6 +27,10 @@ final class FinetuneData {
     }
 
     private final List<Example> examples;
+    /** The shuffled order of one epoch and seed, kept so each step does not reshuffle the epoch again. */
+    private int[] order;
+    private long orderEpoch = -1;
+    private long orderSeed;
 
     private FinetuneData(List<Example> examples) {
         this.examples = examples;
@@ -117,6 +121,26 @@ final class FinetuneData {
         return new Example(ids, Math.max(0, p.length - 1));
     }
 
+    /** The examples' order in {@code epoch}: a Fisher–Yates shuffle seeded by the run's seed and the epoch. */
+    private int[] order(long epoch, long seed) {
+        if (epoch != orderEpoch || seed != orderSeed) {
+            order = new int[examples.size()];
+            for (int i = 0; i < order.length; i++) {
+                order[i] = i;
+            }
+            SplittableRandom r = new SplittableRandom(seed * 1_000_003L + epoch);
+            for (int i = order.length - 1; i > 0; i--) {
+                int j = r.nextInt(i + 1);
+                int t = order[i];
+                order[i] = order[j];
+                order[j] = t;
+            }
+            orderEpoch = epoch;
+            orderSeed = seed;
+        }
+        return order;
+    }
+
     /** Optimizer steps in {@code epochs} passes at {@code batch} examples a step. */
     int stepsFor(int epochs, int batch) {
         return epochs * ((examples.size() + batch - 1) / batch);
@@ -129,18 +153,7 @@ final class FinetuneData {
      */
     Tensor[] batch(long step, int batch, long seed) {
         int perEpoch = (examples.size() + batch - 1) / batch;
-        long epoch = step / perEpoch;
-        int[] order = new int[examples.size()];
-        for (int i = 0; i < order.length; i++) {
-            order[i] = i;
-        }
-        SplittableRandom r = new SplittableRandom(seed * 1_000_003L + epoch);
-        for (int i = order.length - 1; i > 0; i--) {
-            int j = r.nextInt(i + 1);
-            int t = order[i];
-            order[i] = order[j];
-            order[j] = t;
-        }
+        int[] order = order(step / perEpoch, seed);
         int first = (int) (step % perEpoch) * batch;
         List<Example> chosen = new ArrayList<>();
         for (int i = first; i < Math.min(first + batch, order.length); i++) {

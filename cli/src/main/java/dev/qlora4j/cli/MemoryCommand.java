@@ -104,12 +104,9 @@ final class MemoryCommand implements Command {
         if (model.isDemo()) {
             out.println();
             out.println("measured: native bytes allocated by loading the demo model (random weights) in each format");
-            for (BaseFormat f : List.of(BaseFormat.F32, BaseFormat.BF16, BaseFormat.INT8, BaseFormat.NF4_NO_DOUBLE_QUANT, BaseFormat.NF4)) {
-                long before = Allocator.cpu().stats().live();
-                try (LlamaModel m = LlamaModel.random(c, 1, f)) {
-                    out.printf("%-20s %14s allocated, linear weights %s%n", DemoCommand.describe(f),
-                            String.format("%,d B", Allocator.cpu().stats().live() - before), String.format("%,d B", m.linearBytes()));
-                }
+            for (FormatFootprint f : FormatFootprint.measure(format -> LlamaModel.random(c, 1, format))) {
+                out.printf("%-20s %14s allocated, linear weights %s%n", f.name(), String.format("%,d B", f.allocated()),
+                        String.format("%,d B", f.linearBytes()));
             }
         }
 

@@ -3,9 +3,11 @@ package dev.qlora4j.autograd.llama;
 import dev.qlora4j.autograd.F;
 import dev.qlora4j.autograd.FrozenWeight;
 import dev.qlora4j.autograd.LoraLinear;
+import dev.qlora4j.autograd.Tape;
 import dev.qlora4j.autograd.Var;
 import dev.qlora4j.engine.DType;
 import dev.qlora4j.engine.Ops;
+import dev.qlora4j.engine.Scope;
 import dev.qlora4j.engine.Tensor;
 import dev.qlora4j.nf4.FourBitWeight;
 import dev.qlora4j.nf4.Int8Weight;
@@ -306,7 +308,7 @@ public final class LlamaModel implements AutoCloseable {
         for (int i = 0; i < ids.length; i++) {
             ids[i] = context[i];
         }
-        try (dev.qlora4j.engine.Scope s = dev.qlora4j.engine.Scope.open(); dev.qlora4j.autograd.Tape.NoGrad off = dev.qlora4j.autograd.Tape.noGrad()) {
+        try (Scope s = Scope.open(); Tape.NoGrad off = Tape.noGrad()) {
             Tensor logits = forward(Tensor.of(DType.I32, ids, 1, ids.length)).value();
             try (Tensor last = logits.slice(0, ids.length - 1, ids.length)) {
                 return last.toFloatArray();

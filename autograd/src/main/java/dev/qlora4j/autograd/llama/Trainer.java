@@ -54,7 +54,7 @@ public final class Trainer implements AutoCloseable {
     }
 
     /** The learning rate the next step uses. */
-    public float learningRate() {
+    private float learningRate() {
         return Training.warmupCosine(schedule.peakLr(), schedule.warmupSteps(), schedule.totalSteps(), step);
     }
 
@@ -77,13 +77,6 @@ public final class Trainer implements AutoCloseable {
             return value;
         } finally {
             params.forEach(Var::zeroGrad);
-        }
-    }
-
-    /** Mean loss over a batch without training (no tape, no gradients). */
-    public float evaluate(Tensor ids, Tensor targets) {
-        try (Scope s = Scope.open(); Tape.NoGrad off = Tape.noGrad()) {
-            return F.crossEntropy(model.forward(ids), targets, -100).value().getFlat(0);
         }
     }
 
