@@ -1,10 +1,10 @@
 package dev.qlora4j.autograd;
 
+import dev.qlora4j.engine.AdamWStep;
+import dev.qlora4j.engine.Backends;
 import dev.qlora4j.engine.DType;
 import dev.qlora4j.engine.Tensor;
 
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,8 +19,6 @@ import java.util.Map;
  * (the order and formulas of torch.optim.AdamW). Owns its state tensors.
  */
 public final class AdamW implements AutoCloseable {
-    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
-
     private final float beta1;
     private final float beta2;
     private final float eps;
@@ -57,8 +55,8 @@ public final class AdamW implements AutoCloseable {
             }
         }
         steps++;
-        double c1 = 1 - Math.pow(beta1, steps);
-        double c2 = 1 - Math.pow(beta2, steps);
+        AdamWStep update = new AdamWStep(lr, beta1, beta2, eps, weightDecay,
+                (float) (1 - Math.pow(beta1, steps)), (float) (1 - Math.pow(beta2, steps)));
         for (Var p : parameters) {
             Tensor g = p.grad();
             if (g == null) {
@@ -71,36 +69,13 @@ public final class AdamW implements AutoCloseable {
             // The moments outlive the step: created outside whatever scope the step runs in.
             Tensor[] mv = state.computeIfAbsent(p, k -> dev.qlora4j.engine.Scope.unscoped(() -> new Tensor[]{
                     Tensor.zeros(DType.F32, value.shape(), value.device()), Tensor.zeros(DType.F32, value.shape(), value.device())}));
-            update(value, g, mv[0], mv[1], lr, c1, c2);
+            Backends.of(value.device()).adamw(value, g, mv[0], mv[1], update);
         }
     }
 
-    private void update(Tensor value, Tensor g, Tensor m, Tensor v, float lr, double c1, double c2) {
-        MemorySegment ps = value.segment();
-        MemorySegment gs = g.segment();
-        MemorySegment ms = m.segment();
-        MemorySegment vs = v.segment();
-        for (long i = 0; i < value.numel(); i++) {
-            long o = i * Float.BYTES;
-            float gi = gs.get(F32, g.byteOffset() + o);
-            float mi = beta1 * ms.get(F32, m.byteOffset() + o) + (1 - beta1) * gi;
-            float vi = beta2 * vs.get(F32, v.byteOffset() + o) + (1 - beta2) * gi * gi;
-            ms.set(F32, m.byteOffset() + o, mi);
-            vs.set(F32, v.byteOffset() + o, vi);
-            float pi = ps.get(F32, value.byteOffset() + o);
-            pi -= lr * weightDecay * pi;
-            pi -= (float) (lr * (mi / c1) / (Math.sqrt(vi / c2) + eps));
-            ps.set(F32, value.byteOffset() + o, pi);
-        }
-    }
-
+    /** Whether every element is finite: NaN and infinities survive into the sum of squares. */
     private static boolean finite(Tensor t) {
-        for (float f : t.toFloatArray()) {
-            if (!Float.isFinite(f)) {
-                return false;
-            }
-        }
-        return true;
+        return Double.isFinite(Training.squaredNorm(t));
     }
 
     /**

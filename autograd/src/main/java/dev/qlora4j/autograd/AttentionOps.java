@@ -1,5 +1,6 @@
 package dev.qlora4j.autograd;
 
+import dev.qlora4j.engine.Backends;
 import dev.qlora4j.engine.DType;
 import dev.qlora4j.engine.Ops;
 import dev.qlora4j.engine.Tensor;
@@ -27,7 +28,7 @@ final class AttentionOps {
         int t = tx.dim(2);
         int hd = tx.dim(3);
         Tensor y;
-        try (Tensor x5 = tx.reshape(b, kv, 1, t, hd); Tensor zeros = Tensor.zeros(DType.F32, b, kv, groups, t, hd);
+        try (Tensor x5 = tx.reshape(b, kv, 1, t, hd); Tensor zeros = Tensor.zeros(DType.F32, dev.qlora4j.engine.Shape.of(b, kv, groups, t, hd), tx.device());
              Tensor expanded = Ops.add(zeros, x5)) {
             y = expanded.reshape(b, kv * groups, t, hd);
         }
@@ -72,19 +73,8 @@ final class AttentionOps {
 
     /** A contiguous F32 copy of s with the entries above each matrix's diagonal set to {@code fill}. */
     private static Tensor masked(Tensor s, float fill) {
-        int t = s.dim(-1);
         Tensor out = Ops.cast(s, DType.F32);
-        java.lang.foreign.MemorySegment seg = out.segment();
-        long base = out.byteOffset();
-        long matrices = out.numel() / ((long) t * t);
-        for (long m = 0; m < matrices; m++) {
-            for (int i = 0; i < t; i++) {
-                long row = base + (m * t * t + (long) i * t) * Float.BYTES;
-                for (int j = i + 1; j < t; j++) {
-                    seg.set(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, row + (long) j * Float.BYTES, fill);
-                }
-            }
-        }
+        Backends.of(out.device()).fillAboveDiagonal(out, fill);
         return out;
     }
 }

@@ -1,7 +1,11 @@
 package dev.qlora4j.autograd;
 
+import dev.qlora4j.engine.Backend;
+import dev.qlora4j.engine.Backends;
 import dev.qlora4j.engine.DType;
+import dev.qlora4j.engine.Device;
 import dev.qlora4j.engine.Ops;
+import dev.qlora4j.engine.Shape;
 import dev.qlora4j.engine.Tensor;
 
 /**
@@ -21,31 +25,31 @@ final class CrossEntropyOp {
         }
         int n = lg.dim(0);
         int v = lg.dim(1);
-        int[] t = new int[n];
+        float[] given = targets.toFloatArray();
         int valid = 0;
         for (int i = 0; i < n; i++) {
-            t[i] = (int) targets.getFlat(i);
-            if (t[i] == ignoreIndex) {
+            int t = (int) given[i];
+            if (t == ignoreIndex) {
                 continue;
             }
-            if (t[i] < 0 || t[i] >= v) {
-                throw new IndexOutOfBoundsException("crossEntropy: target " + t[i] + " at row " + i + " is outside [0, " + v + ")");
+            if (t < 0 || t >= v) {
+                throw new IndexOutOfBoundsException("crossEntropy: target " + t + " at row " + i + " is outside [0, " + v + ")");
             }
             valid++;
         }
         if (valid == 0) {
             throw new IllegalArgumentException("crossEntropy: every target equals the ignore index " + ignoreIndex);
         }
+        Device device = lg.device();
+        Backend backend = Backends.of(device);
         Tensor lsm = Ops.logSoftmax(lg);
-        double sum = 0;
-        java.lang.foreign.MemorySegment ls = lsm.segment();
-        for (int i = 0; i < n; i++) {
-            if (t[i] != ignoreIndex) {
-                sum += ls.get(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, lsm.byteOffset() + ((long) i * v + t[i]) * Float.BYTES);
-            }
-        }
+        Tensor onDevice = targets.to(device);
         int count = valid;
-        Tensor loss = Tensor.of(new float[]{(float) (-sum / count)}, 1);
+        Tensor loss;
+        try (Tensor picked = Tensor.empty(DType.F32, Shape.of(n), device); Tensor sum = pickAndSum(backend, lsm, onDevice, ignoreIndex, picked);
+             Tensor factor = Tensor.of(new float[]{-1f / count}, 1); Tensor f = factor.to(device)) {
+            loss = Ops.mul(sum, f);
+        }
         return Tape.output(loss, new Node(logits) {
             @Override
             String name() {
@@ -54,16 +58,16 @@ final class CrossEntropyOp {
 
             @Override
             Tensor[] backward(Tensor dy) {
-                float[] p = lsm.toFloatArray();
-                float scale = dy.getFlat(0) / count;
-                for (int i = 0; i < n; i++) {
-                    for (int j = 0; j < v; j++) {
-                        int k = i * v + j;
-                        p[k] = t[i] == ignoreIndex ? 0f : ((float) Math.exp(p[k]) - (j == t[i] ? 1f : 0f)) * scale;
-                    }
-                }
-                return new Tensor[]{Tensor.of(p, n, v)};
+                Tensor grad = Tensor.empty(DType.F32, lsm.shape(), device);
+                backend.crossEntropyBackward(lsm, onDevice, ignoreIndex, dy.getFlat(0) / count, grad);
+                return new Tensor[]{grad};
             }
         });
+    }
+
+    /** Σ_i lsm[i, t_i] over the valid rows, as a [1] tensor on lsm's device. */
+    private static Tensor pickAndSum(Backend backend, Tensor lsm, Tensor targets, int ignoreIndex, Tensor picked) {
+        backend.pickTargets(lsm, targets, ignoreIndex, picked);
+        return Ops.reduce(dev.qlora4j.engine.ReduceOp.SUM, picked, 0, true);
     }
 }

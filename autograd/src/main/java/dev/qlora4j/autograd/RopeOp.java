@@ -1,6 +1,8 @@
 package dev.qlora4j.autograd;
 
+import dev.qlora4j.engine.Backends;
 import dev.qlora4j.engine.DType;
+import dev.qlora4j.engine.Device;
 import dev.qlora4j.engine.Tensor;
 
 /**
@@ -39,7 +41,14 @@ final class RopeOp {
         int t = tx.dim(2);
         int hd = tx.dim(3);
         float[][] cs = tables(t, hd, offset, theta);
-        Tensor y = rotate(tx, cs[0], cs[1], false);
+        Device device = tx.device();
+        Tensor cos;
+        Tensor sin;
+        try (Tensor c = Tensor.of(cs[0], t, hd); Tensor s = Tensor.of(cs[1], t, hd)) {
+            cos = c.to(device);
+            sin = s.to(device);
+        }
+        Tensor y = rotate(tx, cos, sin, false);
         return Tape.output(y, new Node(x) {
             @Override
             String name() {
@@ -48,36 +57,17 @@ final class RopeOp {
 
             @Override
             Tensor[] backward(Tensor dy) {
-                return new Tensor[]{rotate(dy, cs[0], cs[1], true)};
+                return new Tensor[]{rotate(dy, cos, sin, true)};
             }
         });
     }
 
     /** y = x·cos + R(x)·sin with R = rotate_half, or with R's transpose when {@code inverse}. */
-    private static Tensor rotate(Tensor x, float[] cos, float[] sin, boolean inverse) {
-        int hd = x.dim(3);
-        int t = x.dim(2);
-        int half = hd / 2;
-        float[] v;
+    private static Tensor rotate(Tensor x, Tensor cos, Tensor sin, boolean inverse) {
+        Tensor out = Tensor.empty(DType.F32, x.shape(), x.device());
         try (Tensor c = x.contiguous()) {
-            v = c.toFloatArray();
+            Backends.of(x.device()).rope(c, cos, sin, inverse, out);
         }
-        float[] out = new float[v.length];
-        for (int row = 0; row < v.length / hd; row++) {
-            int p = row % t;
-            int base = row * hd;
-            for (int i = 0; i < hd; i++) {
-                float rotated;
-                if (!inverse) {
-                    rotated = i < half ? -v[base + i + half] : v[base + i - half];
-                    out[base + i] = v[base + i] * cos[p * hd + i] + rotated * sin[p * hd + i];
-                } else {
-                    // Rᵀ(z)[i] = z[i + half] for the first half, -z[i - half] for the second, with z = dy·sin.
-                    float z = i < half ? v[base + i + half] * sin[p * hd + i + half] : -v[base + i - half] * sin[p * hd + i - half];
-                    out[base + i] = v[base + i] * cos[p * hd + i] + z;
-                }
-            }
-        }
-        return Tensor.of(DType.F32, out, x.shape().dims());
+        return out;
     }
 }

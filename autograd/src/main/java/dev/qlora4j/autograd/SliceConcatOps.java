@@ -1,5 +1,6 @@
 package dev.qlora4j.autograd;
 
+import dev.qlora4j.engine.Backends;
 import dev.qlora4j.engine.DType;
 import dev.qlora4j.engine.Shape;
 import dev.qlora4j.engine.Tensor;
@@ -86,10 +87,8 @@ final class SliceConcatOps {
         });
     }
 
-    /** Copies {@code src} into the view {@code dst} of the same shape, element by element (any strides). */
+    /** Copies {@code src} into the view {@code dst} of the same shape (any strides). */
     private static void copyInto(Tensor src, Tensor dst) {
-        for (long i = 0; i < src.numel(); i++) {
-            dst.setFlat(i, src.getFlat(i));
-        }
+        Backends.of(dst.device()).copy(src, dst);
     }
 }

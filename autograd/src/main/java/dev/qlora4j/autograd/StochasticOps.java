@@ -33,7 +33,10 @@ final class StochasticOps {
         for (int i = 0; i < mask.length; i++) {
             mask[i] = r.nextDouble() < p ? 0f : keep;
         }
-        Tensor m = Tensor.of(mask, tx.shape().dims());
+        Tensor m;
+        try (Tensor host = Tensor.of(mask, tx.shape().dims())) {
+            m = host.to(tx.device());
+        }
         Tensor y = Ops.mul(tx, m);
         return Tape.output(y, new Node(x) {
             @Override
@@ -62,8 +65,13 @@ final class StochasticOps {
             out[i] = (float) (0.5 * xi * (1 + t));
             slope[i] = (float) (0.5 * (1 + t) + 0.5 * xi * (1 - t * t) * C * (1 + 3 * K * xi * xi));
         }
-        Tensor y = Tensor.of(out, tx.shape().dims());
-        Tensor d = Tensor.of(slope, tx.shape().dims());
+        // Computed on the host in f64 and moved back: GELU is not on Llama's path, so it has no kernel.
+        Tensor y;
+        Tensor d;
+        try (Tensor hy = Tensor.of(out, tx.shape().dims()); Tensor hd = Tensor.of(slope, tx.shape().dims())) {
+            y = hy.to(tx.device());
+            d = hd.to(tx.device());
+        }
         return Tape.output(y, new Node(x) {
             @Override
             String name() {

@@ -76,7 +76,9 @@ public final class Tape {
         }
         List<Var> tape = RECORDED.get();
         try {
-            loss.accumulate(Tensor.of(new float[]{1f}, loss.value().shape().dims()));
+            try (Tensor one = Tensor.of(new float[]{1f}, loss.value().shape().dims())) {
+                loss.accumulate(one.to(loss.value().device()));
+            }
             for (int i = tape.size() - 1; i >= 0; i--) {
                 Var v = tape.get(i);
                 Tensor g = v.grad();

@@ -34,9 +34,7 @@ public final class Training {
         double sq = 0;
         for (Var p : parameters) {
             if (p.grad() != null) {
-                for (float g : p.grad().toFloatArray()) {
-                    sq += (double) g * g;
-                }
+                sq += squaredNorm(p.grad());
             }
         }
         double norm = Math.sqrt(sq);
@@ -53,5 +51,15 @@ public final class Training {
             }
         }
         return norm;
+    }
+
+    /**
+     * Σ t² over every element, computed on t's device so that only one number crosses to the host;
+     * NaN or infinity when an element is (or when a square overflows f32).
+     */
+    static double squaredNorm(Tensor t) {
+        try (Tensor flat = t.reshape(-1); Tensor sq = Ops.mul(flat, flat); Tensor sum = Ops.sum(sq, 0)) {
+            return sum.getFlat(0);
+        }
     }
 }

@@ -13,7 +13,11 @@ public interface Backend {
     /** Sets every element of {@code t} to {@code value}. */
     void fill(Tensor t, float value);
 
-    /** Copies {@code src} into {@code dst} of the same shape, converting dtype (rounding to nearest-even). */
+    /**
+     * Copies {@code src} into {@code dst} of the same shape, converting dtype (rounding to
+     * nearest-even). Either may be a strided view. A device backend also copies between its device
+     * and the CPU: then one side is a CPU tensor, both are contiguous and of the same dtype.
+     */
     void copy(Tensor src, Tensor dst);
 
     /**
@@ -37,4 +41,35 @@ public interface Backend {
 
     /** {@code out = x / sqrt(mean(x², last axis) + eps) * weight}. */
     void rmsNorm(Tensor x, Tensor weight, float eps, Tensor out);
+
+    // ---- the pieces of a training step that are not matmuls or elementwise math -------------------
+    // Inputs are contiguous and on this backend's device; outputs are contiguous F32.
+
+    /**
+     * Rotary embedding of x [rows, hd] whose row r sits at position {@code r % t}, with cos and sin
+     * tables [t, hd]: {@code out = x·cos + rotate_half(x)·sin}, rotate_half(x) = [-x2, x1]; with
+     * {@code inverse}, the transposed rotation (the backward).
+     */
+    void rope(Tensor x, Tensor cos, Tensor sin, boolean inverse, Tensor out);
+
+    /** {@code out[i, :] = table[ids[i], :]} for I32 ids [n] (already checked to lie in the table). */
+    void embedding(Tensor table, Tensor ids, Tensor out);
+
+    /** {@code grad[ids[i], :] += dy[i, :]} (a scatter-add: repeated ids accumulate). */
+    void embeddingBackward(Tensor dy, Tensor ids, Tensor grad);
+
+    /** In place: every entry above the diagonal of each trailing [T, T] matrix of {@code t} becomes {@code value}. */
+    void fillAboveDiagonal(Tensor t, float value);
+
+    /** {@code out[i] = lsm[i, targets[i]]}, or 0 where {@code targets[i] == ignoreIndex}; lsm [n, v]. */
+    void pickTargets(Tensor lsm, Tensor targets, int ignoreIndex, Tensor out);
+
+    /**
+     * The gradient of mean cross-entropy with respect to the logits, from their log-softmax [n, v]:
+     * {@code out[i, j] = (exp(lsm[i, j]) - [j == targets[i]]) · scale}, 0 on ignored rows.
+     */
+    void crossEntropyBackward(Tensor lsm, Tensor targets, int ignoreIndex, float scale, Tensor out);
+
+    /** One AdamW update of the F32 parameter {@code p} in place, with its moments {@code m} and {@code v}. */
+    void adamw(Tensor p, Tensor grad, Tensor m, Tensor v, AdamWStep step);
 }

@@ -70,6 +70,16 @@ public final class Ops {
     /** {@code op(a, b)} with NumPy broadcasting: trailing axes align; size-1 axes stretch. */
     public static Tensor binary(BinaryOp op, Tensor a, Tensor b) {
         String name = op.name().toLowerCase();
+        a.checkOpen(name);
+        b.checkOpen(name);
+        // A one-element CPU tensor is a scalar constant and may meet a tensor on any device (as in
+        // PyTorch): it is moved there rather than refused.
+        if (isHostScalar(a, b) || isHostScalar(b, a)) {
+            boolean moveA = isHostScalar(a, b);
+            try (Tensor moved = (moveA ? a : b).to(moveA ? b.device() : a.device())) {
+                return moveA ? binary(op, moved, b) : binary(op, a, moved);
+            }
+        }
         Device d = sameDevice(name, a, b);
         f32Input(name, a);
         f32Input(name, b);
@@ -195,6 +205,10 @@ public final class Ops {
     }
 
     // ---- argument checks ------------------------------------------------------------------------------
+
+    private static boolean isHostScalar(Tensor t, Tensor other) {
+        return t.numel() == 1 && t.device().equals(Device.CPU) && !other.device().equals(Device.CPU);
+    }
 
     private static Device sameDevice(String op, Tensor a, Tensor b) {
         a.checkOpen(op);

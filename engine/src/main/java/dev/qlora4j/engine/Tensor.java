@@ -172,28 +172,41 @@ public final class Tensor implements AutoCloseable {
 
     // ---- element access (for tests, I/O and glue; kernels work on segments) --------------------
 
-    /** Element at the given index, converted to float. */
+    /**
+     * Element at the given index, converted to float. On a device this copies the one element to
+     * the host: fine for a loss or a test, slow in a loop.
+     */
     public float getFloat(int... index) {
         return read(elementOffset("getFloat", index));
     }
 
-    /** Sets the element, converting from float (rounding to nearest-even for 16-bit floats). */
+    /**
+     * Sets the element, converting from float (rounding to nearest-even for 16-bit floats).
+     *
+     * @throws IllegalStateException for a tensor on a device: fill a CPU tensor and copy it with {@link #to}
+     */
     public void setFloat(float value, int... index) {
-        write(elementOffset("setFloat", index), value);
+        write("setFloat", elementOffset("setFloat", index), value);
     }
 
-    /** The i-th element in row-major order, converted to float. */
+    /** The i-th element in row-major order, converted to float; see {@link #getFloat} for devices. */
     public float getFlat(long i) {
         return read(flatOffset("getFlat", i));
     }
 
+    /** Sets the i-th element in row-major order; CPU tensors only, as {@link #setFloat}. */
     public void setFlat(long i, float value) {
-        write(flatOffset("setFlat", i), value);
+        write("setFlat", flatOffset("setFlat", i), value);
     }
 
-    /** All elements in row-major order, converted to float. */
+    /** All elements in row-major order, converted to float (copied from the device first when on one). */
     public float[] toFloatArray() {
         checkOpen("toFloatArray");
+        if (!device().equals(Device.CPU)) {
+            try (Tensor host = to(Device.CPU)) {
+                return host.toFloatArray();
+            }
+        }
         if (numel() > Integer.MAX_VALUE - 8) {
             throw new IllegalStateException("toFloatArray: " + describe() + " has too many elements for a Java array");
         }
@@ -239,10 +252,19 @@ public final class Tensor implements AutoCloseable {
     }
 
     private float read(long element) {
+        if (!device().equals(Device.CPU)) {
+            try (Tensor one = view(Shape.of(1), new long[]{1}, element); Tensor host = one.to(Device.CPU)) {
+                return host.read(0);
+            }
+        }
         return dtype.readFloat(storage.segment(), element * dtype.byteSize());
     }
 
-    private void write(long element, float v) {
+    private void write(String op, long element, float v) {
+        if (!device().equals(Device.CPU)) {
+            throw new IllegalStateException(op + ": tensor " + describe() + " is on " + device()
+                    + "; write elements of a CPU tensor and copy it with to(" + device() + ")");
+        }
         switch (dtype) {
             case I8 -> checkedInteger("I8", v, -128, 127);
             case U8 -> checkedInteger("U8", v, 0, 255);
@@ -335,6 +357,22 @@ public final class Tensor implements AutoCloseable {
         int[] d = shape.dims();
         d[x] = end - start;
         return view(Shape.of(d), strides.clone(), offset + start * strides[x]);
+    }
+
+    /**
+     * The same elements on {@code target}: a contiguous view when already there, else a contiguous
+     * copy made by the device's backend.
+     */
+    public Tensor to(Device target) {
+        checkOpen("to");
+        if (target.equals(device())) {
+            return contiguous();
+        }
+        try (Tensor src = contiguous()) {
+            Tensor out = empty(dtype, shape, target);
+            Backends.of(target.equals(Device.CPU) ? device() : target).copy(src, out);
+            return out;
+        }
     }
 
     /** A contiguous tensor with the same elements: a view when this one already is, else a copy. */

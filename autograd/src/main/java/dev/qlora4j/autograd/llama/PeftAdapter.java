@@ -127,10 +127,8 @@ public final class PeftAdapter {
             if (!src.shape().equals(dst.shape())) {
                 throw new IllegalArgumentException(f.path() + ": \"" + key + "\" is " + src.describe() + "; expected " + dst.shape());
             }
-            try (Tensor c = dev.qlora4j.engine.Ops.cast(src, DType.F32)) {
-                for (long i = 0; i < c.numel(); i++) {
-                    dst.setFlat(i, c.getFlat(i));
-                }
+            try (Tensor c = dev.qlora4j.engine.Ops.cast(src, DType.F32); Tensor on = c.to(dst.device())) {
+                dev.qlora4j.engine.Backends.of(dst.device()).copy(on, dst);
             }
         }
     }

@@ -54,13 +54,13 @@ final class Copy {
         }
     }
 
-    /** dst (contiguous) = src converted to dst's dtype. */
+    /** dst = src converted to dst's dtype; either may be a strided view. */
     static void copy(ParallelPool pool, Tensor src, Tensor dst) {
         long n = src.numel();
         if (n == 0) {
             return;
         }
-        if (!src.isContiguous()) {
+        if (!src.isContiguous() || !dst.isContiguous()) {
             copyStrided(src, dst);
             return;
         }
@@ -114,10 +114,11 @@ final class Copy {
 
     private static void copyStrided(Tensor src, Tensor dst) {
         // Views that are not contiguous (transposes, slices): row by row over the last axis, the
-        // outer axes walked with counters; F32 to F32 moves floats directly.
+        // outer axes of both walked with counters; F32 to F32 moves floats directly.
         int rank = src.rank();
         int[] dims = src.shape().dims();
         long[] strides = src.strides();
+        long[] dstStrides = dst.strides();
         MemorySegment from = src.segment();
         MemorySegment to = dst.segment();
         DType st = src.dtype();
@@ -126,14 +127,16 @@ final class Copy {
         int ds = dt.byteSize();
         int inner = rank == 0 ? 1 : dims[rank - 1];
         long innerStride = rank == 0 ? 0 : strides[rank - 1];
+        long dstInnerStride = rank == 0 ? 0 : dstStrides[rank - 1] * ds;
         long rows = inner == 0 ? 0 : src.numel() / inner;
         int[] idx = new int[Math.max(rank - 1, 0)];
         long off = src.offset();
-        long out = dst.byteOffset();
+        long outRow = dst.byteOffset();
         boolean floats = st == DType.F32 && dt == DType.F32;
         for (long r = 0; r < rows; r++) {
             long at = off;
-            for (int j = 0; j < inner; j++, at += innerStride, out += ds) {
+            long out = outRow;
+            for (int j = 0; j < inner; j++, at += innerStride, out += dstInnerStride) {
                 if (floats) {
                     to.set(FLOAT, out, from.get(FLOAT, at * 4));
                 } else {
@@ -142,10 +145,12 @@ final class Copy {
             }
             for (int d = rank - 2; d >= 0; d--) {
                 off += strides[d];
+                outRow += dstStrides[d] * ds;
                 if (++idx[d] < dims[d]) {
                     break;
                 }
                 off -= strides[d] * dims[d];
+                outRow -= dstStrides[d] * dims[d] * ds;
                 idx[d] = 0;
             }
         }

@@ -1,5 +1,6 @@
 package dev.qlora4j.engine.cpu;
 
+import dev.qlora4j.engine.AdamWStep;
 import dev.qlora4j.engine.Allocator;
 import dev.qlora4j.engine.Backend;
 import dev.qlora4j.engine.BinaryOp;
@@ -171,6 +172,41 @@ public final class CpuBackend implements Backend, AutoCloseable {
         try (Tensor xc = x.contiguous(); Tensor wc = weight.contiguous()) {
             RowKernels.rmsNorm(pool, xc, wc, eps, out);
         }
+    }
+
+    @Override
+    public void rope(Tensor x, Tensor cos, Tensor sin, boolean inverse, Tensor out) {
+        TrainingKernels.rope(x, cos, sin, inverse, out);
+    }
+
+    @Override
+    public void embedding(Tensor table, Tensor ids, Tensor out) {
+        TrainingKernels.embedding(table, ids, out);
+    }
+
+    @Override
+    public void embeddingBackward(Tensor dy, Tensor ids, Tensor grad) {
+        TrainingKernels.embeddingBackward(dy, ids, grad);
+    }
+
+    @Override
+    public void fillAboveDiagonal(Tensor t, float value) {
+        TrainingKernels.fillAboveDiagonal(t, value);
+    }
+
+    @Override
+    public void pickTargets(Tensor lsm, Tensor targets, int ignoreIndex, Tensor out) {
+        TrainingKernels.pickTargets(lsm, targets, ignoreIndex, out);
+    }
+
+    @Override
+    public void crossEntropyBackward(Tensor lsm, Tensor targets, int ignoreIndex, float scale, Tensor out) {
+        TrainingKernels.crossEntropyBackward(lsm, targets, ignoreIndex, scale, out);
+    }
+
+    @Override
+    public void adamw(Tensor p, Tensor grad, Tensor m, Tensor v, AdamWStep step) {
+        TrainingKernels.adamw(p, grad, m, v, step);
     }
 
     @Override
