@@ -71,14 +71,14 @@ static __device__ float ql_bf16_to_float(unsigned short h) {
     return ql_bits_float((unsigned int) h << 16);
 }
 
-// Java's Float.floatToFloat16, step for step (binary16, round to nearest even), so NaN payloads
-// come out as the CPU backend's too.
+// Float.floatToFloat16 as the JDK runs it: binary16, round to nearest even, by the JDK's own
+// algorithm. A NaN comes out as the JDK's x86 and ARM intrinsics make it (its portable Java code
+// differs, and only NaN-ness is specified): quiet, with the high bits of its payload.
 static __device__ unsigned short ql_float_to_f16(float f) {
     unsigned int bits = ql_float_bits(f);
     unsigned int sign = (bits >> 16) & 0x8000u;
     if (ql_is_nan(f)) {
-        return (unsigned short) (sign | 0x7C00u | (bits & 0x007FE000u) >> 13 | (bits & 0x00001FF0u) >> 4
-                                 | (bits & 0x0000000Fu));
+        return (unsigned short) (sign | 0x7E00u | ((bits >> 13) & 0x3FFu));
     }
     float a = fabsf(f);
     // At or above binary16's largest value plus half an ulp: infinity.
@@ -110,7 +110,8 @@ static __device__ unsigned short ql_float_to_f16(float f) {
     return (unsigned short) (sign | ((((unsigned int) (exp + 15)) << 10) + truncated));
 }
 
-// Java's Float.float16ToFloat: exact.
+// Float.float16ToFloat as the JDK runs it: exact; a NaN is quieted, its payload kept (the
+// intrinsics' result, as for ql_float_to_f16).
 static __device__ float ql_f16_to_float(unsigned short h) {
     unsigned int sign = (unsigned int) (h & 0x8000u) << 16;
     unsigned int e = (h >> 10) & 0x1Fu;
@@ -121,7 +122,7 @@ static __device__ float ql_f16_to_float(unsigned short h) {
         return sign != 0 ? -v : v;
     }
     if (e == 31) {
-        return ql_bits_float(sign | 0x7F800000u | (m << 13));
+        return ql_bits_float(m == 0 ? sign | 0x7F800000u : sign | 0x7FC00000u | (m << 13));
     }
     return ql_bits_float(sign | ((e - 15 + 127) << 23) | (m << 13));
 }
