@@ -203,18 +203,24 @@ static __device__ float ql_min(float a, float b) {
     return a <= b ? a : b;
 }
 
-// Offset of row-major element i of `shape` in view v. The loop has a constant trip count so that
-// nvcc unrolls it and reads the by-value structs straight from kernel parameters.
-static __device__ long long ql_view_offset(long long i, const QlShape& shape, const QlView& v) {
-    long long off = v.offset;
+// Offsets of row-major element i of `shape` in views a and b, from one pass over its coordinates
+// (one division per axis). The loop has a constant trip count so that nvcc unrolls it and reads
+// the by-value structs straight from kernel parameters.
+static __device__ void ql_view_offsets(long long i, const QlShape& shape, const QlView& a, const QlView& b,
+                                       long long* aOffset, long long* bOffset) {
+    long long oa = a.offset;
+    long long ob = b.offset;
     for (int d = QL_MAX_RANK - 1; d >= 0; d--) {
         if (d < shape.rank) {
-            long long c = i % shape.dims[d];
-            i /= shape.dims[d];
-            off += c * v.strides[d];
+            long long q = i / shape.dims[d];
+            long long c = i - q * shape.dims[d];
+            i = q;
+            oa += c * a.strides[d];
+            ob += c * b.strides[d];
         }
     }
-    return off;
+    *aOffset = oa;
+    *bOffset = ob;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -238,8 +244,8 @@ extern "C" __global__ void fill(void* out, long long n, int elemBytes, unsigned 
 extern "C" __global__ void copy_strided(const void* src, int srcType, QlView sv, void* dst, int dstType, QlView dv,
                                         QlShape shape, long long n) {
     for (long long i = (long long) blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long) gridDim.x * blockDim.x) {
-        long long si = ql_view_offset(i, shape, sv);
-        long long di = ql_view_offset(i, shape, dv);
+        long long si, di;
+        ql_view_offsets(i, shape, sv, dv, &si, &di);
         if (srcType == dstType) {
             ql_copy_bits(src, si, dst, di, srcType);
         } else {
@@ -280,8 +286,10 @@ extern "C" __global__ void unary_f32(int op, const float* x, float* out, long lo
 extern "C" __global__ void binary_f32(int op, const float* a, QlView av, const float* b, QlView bv, float* out,
                                       QlShape shape, long long n) {
     for (long long i = (long long) blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long) gridDim.x * blockDim.x) {
-        float x = a[ql_view_offset(i, shape, av)];
-        float y = b[ql_view_offset(i, shape, bv)];
+        long long ai, bi;
+        ql_view_offsets(i, shape, av, bv, &ai, &bi);
+        float x = a[ai];
+        float y = b[bi];
         float r;
         switch (op) {
             case 0: r = x + y; break;
