@@ -1,8 +1,9 @@
 // qlora4j engine kernels for the CUDA backend. The contract (names, argument order, dtype and op
-// codes, launch shapes) is docs of the project: cuda-kernel-spec; the numbers follow the CPU backend
-// (dev.qlora4j.engine.cpu and DType/FloatBits). kernels.ptx beside this file is generated from it by
-// cuda/build-ptx.sh, whose one set of nvcc flags includes --fmad=false: Java never fuses a multiply
-// and an add, so neither may the GPU, or results would drift from the CPU's by a rounding.
+// codes, launch shapes) is the project's CUDA kernel spec (cuda-kernel-spec.md); the numbers follow
+// the CPU backend (dev.qlora4j.engine.cpu, DType, FloatBits). kernels.ptx beside this file is
+// generated from it by cuda/build-ptx.sh, whose one set of nvcc flags includes --fmad=false: Java
+// never fuses a multiply and an add, so neither may the GPU, or results would drift from the CPU's
+// by a rounding (a host compiler needs the same: g++ -ffp-contract=off).
 //
 // Source rules, because a host emulator compiles this same file with g++ under a small header that
 // defines __global__, __device__, __shared__, threadIdx, blockIdx, blockDim, gridDim, __syncthreads
@@ -60,7 +61,7 @@ static __device__ bool ql_is_nan(float f) {
 // kept quiet, as truncating its payload could otherwise read as infinity.
 static __device__ unsigned short ql_float_to_bf16(float f) {
     unsigned int bits = ql_float_bits(f);
-    if ((bits & 0x7FFFFFFFu) > 0x7F800000u) {
+    if (ql_is_nan(f)) {
         return (unsigned short) ((bits >> 16) | 0x0040u);
     }
     return (unsigned short) ((bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16);

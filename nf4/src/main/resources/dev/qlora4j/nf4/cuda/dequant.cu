@@ -1,8 +1,9 @@
 // qlora4j dequantization kernels for the CUDA backend: 4-bit (NF4/FP4) and row-wise int8 weights,
 // bit-identical to the CPU's Dequantize and Int8Weight. The contract is the project's CUDA kernel
-// spec. dequant.ptx beside this file is generated from it by cuda/build-ptx.sh, whose nvcc flags
-// include --fmad=false: the double-quantization scale fl32(fl32(c·a) + offset) must not become one
-// fused multiply-add, or it would differ from the CPU's in the last bit.
+// spec (cuda-kernel-spec.md). dequant.ptx beside this file is generated from it by
+// cuda/build-ptx.sh, whose nvcc flags include --fmad=false: the double-quantization scale
+// fl32(fl32(c·a) + offset) must not become one fused multiply-add, or it would differ from the
+// CPU's in the last bit (a host compiler needs the same: g++ -ffp-contract=off).
 //
 // Source rules, because a host emulator compiles this same file with g++ under a small header that
 // defines __global__, __device__, __shared__, threadIdx, blockIdx, blockDim, gridDim, __syncthreads
