@@ -5,4 +5,8 @@ public final class CudaUnavailableException extends IllegalStateException {
     public CudaUnavailableException(String message) {
         super(message);
     }
+
+    public CudaUnavailableException(String message, Throwable cause) {
+        super(message, cause);
+    }
 }

@@ -15,14 +15,11 @@ import java.lang.invoke.MethodHandle;
  */
 @SuppressWarnings({"checkstyle:TypeName", "unused"})
 public final class cuda_runtime_h {
-    /** The runtime's soname for the CUDA major version these bindings target. */
-    public static final String SONAME = "libcudart.so.13";
-
     private cuda_runtime_h() {
     }
 
     private static final class Lib {
-        static final SymbolLookup LOOKUP = CudaLibraries.load("cudart", SONAME);
+        static final SymbolLookup LOOKUP = CudaLibraries.cudart();
         static final Linker LINKER = Linker.nativeLinker();
 
         static MemorySegment address(String name) {
