@@ -35,6 +35,5 @@ class CudaProbeTest {
         assertTrue(r.runtimeVersion() >= 13000, r.toString());
         // Without a driver the runtime answers cudaErrorInsufficientDriver (35) or cudaErrorNoDevice (100).
         assertTrue(r.detail().contains("cudaErrorInsufficientDriver") || r.detail().contains("cudaErrorNoDevice"), r.detail());
-        assertTrue(CudaProbe.errorText(35).startsWith("cudaErrorInsufficientDriver (35): "), CudaProbe.errorText(35));
     }
 }
