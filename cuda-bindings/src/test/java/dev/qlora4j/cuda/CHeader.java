@@ -8,8 +8,6 @@ import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.PaddingLayout;
 import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
-import java.lang.reflect.Method;
-import java.lang.reflect.Modifier;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -18,7 +16,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -207,29 +204,5 @@ final class CHeader {
             case PaddingLayout p -> "padding" + p.byteSize();
             default -> l.toString();
         };
-    }
-
-    /** Names of the functions a jextract-shaped class binds: those with a {@code $descriptor} accessor. */
-    static Set<String> boundFunctions(Class<?> bindings) {
-        Set<String> names = new TreeSet<>();
-        for (Method m : bindings.getDeclaredMethods()) {
-            if (Modifier.isPublic(m.getModifiers()) && m.getName().endsWith("$descriptor")) {
-                names.add(m.getName().substring(0, m.getName().length() - "$descriptor".length()));
-            }
-        }
-        return names;
-    }
-
-    /** Names of a jextract-shaped class's constant getters: public static no-argument int methods that are not functions. */
-    static Set<String> constants(Class<?> bindings) {
-        Set<String> functions = boundFunctions(bindings);
-        Set<String> names = new TreeSet<>();
-        for (Method m : bindings.getDeclaredMethods()) {
-            if (Modifier.isPublic(m.getModifiers()) && Modifier.isStatic(m.getModifiers()) && m.getParameterCount() == 0
-                    && m.getReturnType() == int.class && !functions.contains(m.getName())) {
-                names.add(m.getName());
-            }
-        }
-        return names;
     }
 }

@@ -6,12 +6,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodType;
-import java.lang.reflect.Method;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -27,15 +22,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * header's value. Skipped, saying why, where the header or the library is absent.
  */
 class CudaRuntimeBindingsTest {
-    private static final Set<String> FUNCTIONS = CHeader.boundFunctions(cuda_runtime_h.class);
-
-    private static Object call(String method) {
-        try {
-            return cuda_runtime_h.class.getMethod(method).invoke(null);
-        } catch (ReflectiveOperationException e) {
-            throw new AssertionError(method + ": " + e.getCause(), e.getCause());
-        }
-    }
+    private static final JextractShape BINDINGS = new JextractShape(cuda_runtime_h.class);
 
     private static CHeader header() {
         Optional<Path> dir = CHeader.find("cuda_runtime_api.h");
@@ -43,8 +30,12 @@ class CudaRuntimeBindingsTest {
         return CHeader.read(dir.get().resolve("cuda_runtime_api.h"), dir.get().resolve("driver_types.h"));
     }
 
+    private static void assertNone(List<String> problems) {
+        assertTrue(problems.isEmpty(), String.join("\n", problems));
+    }
+
     @Test
-    void everyFunctionTheBriefAsksForIsBound() {
+    void everyFunctionTheBackendNeedsIsBound() {
         assertEquals(Set.of("cudaRuntimeGetVersion", "cudaDriverGetVersion", "cudaGetDeviceCount", "cudaSetDevice",
                 "cudaGetDevice", "cudaDeviceGetAttribute", "cudaDeviceSynchronize", "cudaMemGetInfo", "cudaMalloc",
                 "cudaFree", "cudaMallocAsync", "cudaFreeAsync", "cudaMallocHost", "cudaFreeHost", "cudaMemcpy",
@@ -52,28 +43,14 @@ class CudaRuntimeBindingsTest {
                 "cudaStreamSynchronize", "cudaEventCreate", "cudaEventCreateWithFlags", "cudaEventRecord",
                 "cudaEventSynchronize", "cudaEventElapsedTime", "cudaEventDestroy", "cudaLibraryLoadData",
                 "cudaLibraryUnload", "cudaLibraryGetKernel", "cudaLaunchKernel", "cudaGetLastError",
-                "cudaPeekAtLastError", "cudaGetErrorName", "cudaGetErrorString"), FUNCTIONS);
+                "cudaPeekAtLastError", "cudaGetErrorName", "cudaGetErrorString"), BINDINGS.functions());
     }
 
     @Test
     void everyDescriptorMatchesTheHeadersPrototype() {
         CHeader h = header();
         assumeTrue(CudaTestSupport.runtimeLoads(), "the header is here but libcudart is not: descriptors live with the handles");
-        List<String> mismatches = new ArrayList<>();
-        for (String fn : FUNCTIONS) {
-            List<FunctionDescriptor> declared = h.prototypes(fn);
-            if (declared.isEmpty()) {
-                mismatches.add(fn + ": not declared in the header");
-                continue;
-            }
-            String bound = CHeader.shape((FunctionDescriptor) call(fn + "$descriptor"));
-            for (FunctionDescriptor d : declared) {
-                if (!CHeader.shape(d).equals(bound)) {
-                    mismatches.add(fn + ": header " + CHeader.shape(d) + ", bound " + bound);
-                }
-            }
-        }
-        assertTrue(mismatches.isEmpty(), String.join("\n", mismatches));
+        assertNone(BINDINGS.descriptorMismatches(h));
     }
 
     @Test
@@ -95,47 +72,19 @@ class CudaRuntimeBindingsTest {
 
     @Test
     void everyConstantMatchesTheHeader() {
-        CHeader h = header();
-        List<String> wrong = new ArrayList<>();
-        for (String name : CHeader.constants(cuda_runtime_h.class)) {
-            Optional<Long> value = h.constant(name);
-            int bound = (int) call(name);
-            if (value.isEmpty()) {
-                wrong.add(name + ": not in the header");
-            } else if (value.get() != bound) {
-                wrong.add(name + ": header " + value.get() + ", bound " + bound);
-            }
-        }
-        assertTrue(wrong.isEmpty(), String.join("\n", wrong));
+        assertNone(BINDINGS.constantMismatches(header(), BINDINGS.constants()));
     }
 
     @Test
     void everySymbolResolvesInTheInstalledRuntime() {
         assumeTrue(CudaTestSupport.runtimeLoads(), "libcudart not installed here: symbols not checked");
-        List<String> missing = new ArrayList<>();
-        for (String fn : FUNCTIONS) {
-            try {
-                MemorySegment address = (MemorySegment) call(fn + "$address");
-                if (address.address() == 0) {
-                    missing.add(fn + ": null address");
-                }
-            } catch (AssertionError e) {
-                missing.add(fn + ": " + e.getMessage());
-            }
-        }
-        assertTrue(missing.isEmpty(), String.join("\n", missing));
+        assertNone(BINDINGS.unresolvedSymbols());
     }
 
     @Test
     void everyWrappersJavaSignatureMatchesItsHandle() {
         assumeTrue(CudaTestSupport.runtimeLoads(), "libcudart not installed here: handles cannot be made");
-        for (String fn : FUNCTIONS) {
-            MethodHandle handle = (MethodHandle) call(fn + "$handle");
-            Method wrapper = Arrays.stream(cuda_runtime_h.class.getMethods()).filter(m -> m.getName().equals(fn))
-                    .findFirst().orElseThrow(() -> new AssertionError(fn + ": no wrapper"));
-            // invokeExact in the wrapper throws WrongMethodTypeException unless these agree exactly.
-            assertEquals(handle.type(), MethodType.methodType(wrapper.getReturnType(), wrapper.getParameterTypes()), fn);
-        }
+        assertNone(BINDINGS.wrapperMismatches());
     }
 
     @Test
@@ -160,8 +109,7 @@ class CudaRuntimeBindingsTest {
             int launch = cuda_runtime_h.cudaLaunchKernel(MemorySegment.NULL, one, one, MemorySegment.NULL, 0,
                     MemorySegment.NULL);
             assertTrue(launch != cuda_runtime_h.cudaSuccess(), "launch without a driver: " + launch);
-            MemorySegment ptr = arena.allocate(ValueLayout.ADDRESS);
-            int malloc = cuda_runtime_h.cudaMalloc(ptr, 16);
+            int malloc = cuda_runtime_h.cudaMalloc(arena.allocate(ValueLayout.ADDRESS), 16);
             assertEquals(launch, malloc, "the same initialisation error for every call");
             assertEquals(malloc, cuda_runtime_h.cudaPeekAtLastError());
             String name = cuda_runtime_h.string(cuda_runtime_h.cudaGetErrorName(malloc));
