@@ -65,9 +65,10 @@ public final class CudaProbe {
             }
             return new Result(true, count + " CUDA device(s)", runtime, count);
         } catch (ExceptionInInitializerError | NoClassDefFoundError e) {
-            // The runtime loaded but lacks a symbol the bindings need (a runtime older than 12).
+            // What loaded lacks a symbol the probe calls: not a CUDA runtime, e.g. a property
+            // naming the wrong file.
             Throwable cause = e.getCause() != null ? e.getCause() : e;
-            return new Result(false, "the CUDA runtime is missing a function: " + cause.getMessage(), 0, 0);
+            return new Result(false, "the library loaded as the CUDA runtime lacks a function: " + cause.getMessage(), 0, 0);
         }
     }
 
