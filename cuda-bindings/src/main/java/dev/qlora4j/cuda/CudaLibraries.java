@@ -6,59 +6,187 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 
 /**
- * Finds and loads the CUDA shared libraries. Order for a library such as libcudart: the path in
- * the system property {@code qlora4j.cuda.<name>} (e.g. {@code qlora4j.cuda.cudart}), then the
- * environment variable {@code QLORA4J_CUDA_<NAME>}, then {@code $CUDA_HOME/lib64},
- * {@code /usr/local/cuda/lib64} and {@code /usr/local/cuda/targets/x86_64-linux/lib}, then the bare
- * soname so the dynamic loader's own search runs. Loaded libraries stay for the life of the JVM.
+ * Finds and loads the CUDA shared libraries, never through {@code java.library.path} (dlopen
+ * ignores it). For a library {@code <name>} ({@code cudart}, {@code cublas}, {@code cublasLt}) the
+ * candidates are tried in this order, and the first that loads wins:
+ * <ol>
+ *   <li>the file named by the system property {@code qlora4j.cuda.<name>};</li>
+ *   <li>the file named by the environment variable {@code QLORA4J_CUDA_<NAME>};</li>
+ *   <li>{@code $CUDA_HOME/lib64}, {@code /usr/local/cuda/lib64},
+ *       {@code /usr/local/cuda/targets/x86_64-linux/lib}, each with every soname in turn;</li>
+ *   <li>every bare soname, so the dynamic loader's own search (ld.so.cache, {@code LD_LIBRARY_PATH})
+ *       runs.</li>
+ * </ol>
+ * Sonames are tried newest major first: CUDA 13, then CUDA 12. Every function the bindings use
+ * exists with the same signature in both. A directory is tried with all sonames before the next
+ * directory, so a {@code CUDA_HOME} install wins over another version elsewhere.
+ *
+ * <p>Libraries live in {@link Arena#global()}: once loaded they stay for the life of the JVM. The
+ * outcome of {@link #cudart()} and {@link #cublas()}, success or failure, is computed once.
+ * When nothing loads, {@link CudaUnavailableException} lists every candidate tried, why it failed,
+ * and how to point the loader at the library.
  */
 public final class CudaLibraries {
+    /** The CUDA runtime, newest major first. */
+    public static final List<String> CUDART_SONAMES = List.of("libcudart.so.13", "libcudart.so.12");
+    /** cuBLASLt, which libcublas needs. */
+    public static final List<String> CUBLAS_LT_SONAMES = List.of("libcublasLt.so.13", "libcublasLt.so.12");
+    /** cuBLAS. */
+    public static final List<String> CUBLAS_SONAMES = List.of("libcublas.so.13", "libcublas.so.12");
+
+    private static final List<String> FIXED_DIRECTORIES =
+            List.of("/usr/local/cuda/lib64", "/usr/local/cuda/targets/x86_64-linux/lib");
+
+    private static final Once CUDART = new Once(() -> load("cudart", CUDART_SONAMES));
+    private static final Once CUBLAS = new Once(() -> {
+        // libcublas needs libcublasLt. Loading Lt first from our search order means the dynamic
+        // loader reuses this copy (it matches DT_NEEDED by soname against loaded objects) instead
+        // of pulling a second one from its own search path. A cublas overridden by property or
+        // environment should come with a matching cublasLt override.
+        load("cublasLt", CUBLAS_LT_SONAMES);
+        return load("cublas", CUBLAS_SONAMES);
+    });
+
     private CudaLibraries() {
     }
 
     /**
-     * Loads a library, e.g. {@code load("cudart", "libcudart.so.13")}.
+     * The CUDA runtime (libcudart).
      *
-     * @throws CudaUnavailableException listing every path tried and why each failed
+     * @throws CudaUnavailableException when no candidate loads; thrown again on every later call
      */
-    public static SymbolLookup load(String name, String soname) {
-        List<String> tried = new ArrayList<>();
-        for (String candidate : candidates(name, soname)) {
-            try {
-                if (candidate.contains("/") && !Files.exists(Path.of(candidate))) {
-                    tried.add(candidate + " (no such file)");
-                    continue;
-                }
-                return candidate.contains("/")
-                        ? SymbolLookup.libraryLookup(Path.of(candidate), Arena.global())
-                        : SymbolLookup.libraryLookup(candidate, Arena.global());
-            } catch (IllegalArgumentException | IllegalCallerException e) {
-                tried.add(candidate + " (" + e.getMessage() + ")");
-            }
-        }
-        throw new CudaUnavailableException(soname + " could not be loaded; tried: " + String.join(", ", tried)
-                + ". Set -Dqlora4j.cuda." + name + "=/path/to/" + soname + " or CUDA_HOME");
+    public static SymbolLookup cudart() {
+        return CUDART.get();
     }
 
-    private static List<String> candidates(String name, String soname) {
-        List<String> c = new ArrayList<>();
-        String prop = System.getProperty("qlora4j.cuda." + name);
+    /**
+     * cuBLAS (libcublas), after loading cuBLASLt (libcublasLt) so both come from the same place.
+     *
+     * @throws CudaUnavailableException when either library does not load; thrown again on every later call
+     */
+    public static SymbolLookup cublas() {
+        return CUBLAS.get();
+    }
+
+    /**
+     * Loads a library by the search order above, e.g. {@code load("cudart", "libcudart.so.13",
+     * "libcudart.so.12")}. Each call searches again; use {@link #cudart()} or {@link #cublas()}
+     * for the libraries the bindings use.
+     *
+     * @param name    the short name in the property and environment variable, e.g. {@code cudart}
+     * @param sonames the file names to try, preferred first
+     * @throws CudaUnavailableException listing every path tried and why each failed
+     */
+    public static SymbolLookup load(String name, String... sonames) {
+        return load(name, List.of(sonames));
+    }
+
+    private static SymbolLookup load(String name, List<String> sonames) {
+        return open(name, sonames, System::getProperty, System::getenv).lookup();
+    }
+
+    /** A library that loaded, and the candidate it loaded from. */
+    record Loaded(String path, SymbolLookup lookup) {
+    }
+
+    /** A place to try, and where it came from, for the error message. */
+    record Candidate(String path, String origin) {
+    }
+
+    /** {@link #load} with the property and environment lookups passed in, so tests need not set them. */
+    static Loaded open(String name, List<String> sonames, UnaryOperator<String> property, UnaryOperator<String> env) {
+        if (sonames.isEmpty()) {
+            throw new IllegalArgumentException("no soname given for " + name);
+        }
+        List<String> tried = new ArrayList<>();
+        for (Candidate c : candidates(name, sonames, property, env)) {
+            boolean isPath = c.path().contains("/");
+            if (isPath && !Files.exists(Path.of(c.path()))) {
+                tried.add(c.path() + " (" + c.origin() + ": no such file)");
+                continue;
+            }
+            try {
+                SymbolLookup lookup = isPath
+                        ? SymbolLookup.libraryLookup(Path.of(c.path()), Arena.global())
+                        : SymbolLookup.libraryLookup(c.path(), Arena.global());
+                return new Loaded(c.path(), lookup);
+            } catch (IllegalArgumentException e) {
+                tried.add(c.path() + " (" + c.origin() + ": " + e.getMessage() + ")");
+            }
+        }
+        throw new CudaUnavailableException(String.join(" or ", sonames) + " could not be loaded; tried: "
+                + String.join(", ", tried) + ". Set -D" + propertyName(name) + "=/path/to/" + sonames.getFirst()
+                + ", the environment variable " + envName(name) + ", or CUDA_HOME to the CUDA installation");
+    }
+
+    /** Every place {@link #open} tries, in order; blank settings count as unset. */
+    static List<Candidate> candidates(String name, List<String> sonames, UnaryOperator<String> property,
+                                      UnaryOperator<String> env) {
+        List<Candidate> c = new ArrayList<>();
+        String prop = property.apply(propertyName(name));
         if (prop != null && !prop.isBlank()) {
-            c.add(prop);
+            c.add(new Candidate(prop, "-D" + propertyName(name)));
         }
-        String env = System.getenv("QLORA4J_CUDA_" + name.toUpperCase(java.util.Locale.ROOT));
-        if (env != null && !env.isBlank()) {
-            c.add(env);
+        String fromEnv = env.apply(envName(name));
+        if (fromEnv != null && !fromEnv.isBlank()) {
+            c.add(new Candidate(fromEnv, envName(name)));
         }
-        String home = System.getenv("CUDA_HOME");
+        List<Candidate> directories = new ArrayList<>();
+        String home = env.apply("CUDA_HOME");
         if (home != null && !home.isBlank()) {
-            c.add(home + "/lib64/" + soname);
+            directories.add(new Candidate(home + "/lib64", "CUDA_HOME"));
         }
-        c.add("/usr/local/cuda/lib64/" + soname);
-        c.add("/usr/local/cuda/targets/x86_64-linux/lib/" + soname);
-        c.add(soname);
+        for (String dir : FIXED_DIRECTORIES) {
+            directories.add(new Candidate(dir, "standard location"));
+        }
+        for (Candidate dir : directories) {
+            for (String soname : sonames) {
+                c.add(new Candidate(dir.path() + "/" + soname, dir.origin()));
+            }
+        }
+        for (String soname : sonames) {
+            c.add(new Candidate(soname, "dynamic loader search"));
+        }
         return c;
+    }
+
+    static String propertyName(String name) {
+        return "qlora4j.cuda." + name;
+    }
+
+    static String envName(String name) {
+        return "QLORA4J_CUDA_" + name.toUpperCase(Locale.ROOT);
+    }
+
+    /** A load attempted once: later calls return the same library or throw the same failure again. */
+    private static final class Once {
+        private final Supplier<SymbolLookup> loader;
+        private SymbolLookup lookup;
+        private CudaUnavailableException failure;
+
+        Once(Supplier<SymbolLookup> loader) {
+            this.loader = loader;
+        }
+
+        synchronized SymbolLookup get() {
+            if (lookup == null && failure == null) {
+                try {
+                    lookup = loader.get();
+                } catch (CudaUnavailableException e) {
+                    failure = e;
+                }
+            }
+            if (failure != null) {
+                // A fresh exception per call, so each caller's stack trace is its own; the first
+                // attempt's is kept as the cause.
+                throw new CudaUnavailableException(failure.getMessage(), failure);
+            }
+            return lookup;
+        }
     }
 }

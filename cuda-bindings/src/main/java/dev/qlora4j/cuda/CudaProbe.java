@@ -17,7 +17,7 @@ public final class CudaProbe {
      */
     public record Result(boolean usable, String detail, int runtimeVersion, int deviceCount) {
         public String runtimeVersionText() {
-            return runtimeVersion / 1000 + "." + (runtimeVersion % 1000) / 10;
+            return versionText(runtimeVersion);
         }
     }
 
@@ -36,37 +36,43 @@ public final class CudaProbe {
     }
 
     private static Result probe() {
+        try {
+            // Loading first turns a missing library into a typed answer; the bindings' own first
+            // call would report it as an ExceptionInInitializerError.
+            CudaLibraries.cudart();
+        } catch (CudaUnavailableException e) {
+            return new Result(false, e.getMessage(), 0, 0);
+        }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = cuda_runtime_h.intOut(arena);
             int rc = cuda_runtime_h.cudaRuntimeGetVersion(out);
-            if (rc != 0) {
-                return new Result(false, "cudaRuntimeGetVersion failed: " + errorText(rc), 0, 0);
+            if (rc != cuda_runtime_h.cudaSuccess()) {
+                return new Result(false, "cudaRuntimeGetVersion failed: " + Cuda.describe(rc), 0, 0);
             }
             int runtime = out.get(ValueLayout.JAVA_INT, 0);
             // The driver version is 0 when no NVIDIA driver is installed: worth saying before the error.
-            int driver = cuda_runtime_h.cudaDriverGetVersion(out) == 0 ? out.get(ValueLayout.JAVA_INT, 0) : 0;
+            int driver = cuda_runtime_h.cudaDriverGetVersion(out) == cuda_runtime_h.cudaSuccess()
+                    ? out.get(ValueLayout.JAVA_INT, 0) : 0;
             rc = cuda_runtime_h.cudaGetDeviceCount(out);
-            if (rc != 0) {
-                return new Result(false, "CUDA runtime " + runtime / 1000 + "." + (runtime % 1000) / 10
-                        + " loaded (" + (driver == 0 ? "no NVIDIA driver" : "driver API " + driver / 1000 + "." + (driver % 1000) / 10)
-                        + "), but cudaGetDeviceCount failed: " + errorText(rc), runtime, 0);
+            if (rc != cuda_runtime_h.cudaSuccess()) {
+                return new Result(false, "CUDA runtime " + versionText(runtime) + " loaded ("
+                        + (driver == 0 ? "no NVIDIA driver" : "driver API " + versionText(driver))
+                        + "), but cudaGetDeviceCount failed: " + Cuda.describe(rc), runtime, 0);
             }
             int count = out.get(ValueLayout.JAVA_INT, 0);
             if (count == 0) {
                 return new Result(false, "CUDA runtime loaded, but no CUDA device is present", runtime, 0);
             }
             return new Result(true, count + " CUDA device(s)", runtime, count);
-        } catch (CudaUnavailableException e) {
-            return new Result(false, e.getMessage(), 0, 0);
         } catch (ExceptionInInitializerError | NoClassDefFoundError e) {
+            // What loaded lacks a symbol the probe calls: not a CUDA runtime, e.g. a property
+            // naming the wrong file.
             Throwable cause = e.getCause() != null ? e.getCause() : e;
-            return new Result(false, cause.getMessage(), 0, 0);
+            return new Result(false, "the library loaded as the CUDA runtime lacks a function: " + cause.getMessage(), 0, 0);
         }
     }
 
-    /** "cudaErrorInsufficientDriver (35): CUDA driver version is insufficient for CUDA runtime version". */
-    public static String errorText(int code) {
-        return cuda_runtime_h.string(cuda_runtime_h.cudaGetErrorName(code)) + " (" + code + "): "
-                + cuda_runtime_h.string(cuda_runtime_h.cudaGetErrorString(code));
+    private static String versionText(int version) {
+        return version / 1000 + "." + (version % 1000) / 10;
     }
 }

@@ -2,9 +2,6 @@ package dev.qlora4j.cuda;
 
 import org.junit.jupiter.api.Test;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
-
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -32,12 +29,11 @@ class CudaProbeTest {
 
     @Test
     void withTheRuntimeButNoGpuTheErrorIsNamed() {
-        assumeTrue(Files.exists(Path.of("/usr/local/cuda/lib64/" + cuda_runtime_h.SONAME)), "no CUDA runtime installed here");
+        assumeTrue(CudaTestSupport.runtimeLoads(), "no CUDA runtime installed here");
         CudaProbe.Result r = CudaProbe.run();
         assumeTrue(!r.usable(), "a usable GPU is present");
         assertTrue(r.runtimeVersion() >= 13000, r.toString());
         // Without a driver the runtime answers cudaErrorInsufficientDriver (35) or cudaErrorNoDevice (100).
         assertTrue(r.detail().contains("cudaErrorInsufficientDriver") || r.detail().contains("cudaErrorNoDevice"), r.detail());
-        assertTrue(CudaProbe.errorText(35).startsWith("cudaErrorInsufficientDriver (35): "), CudaProbe.errorText(35));
     }
 }
