@@ -1,0 +1,56 @@
+package dev.qlora4j.engine.cuda;
+
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * The committed kernels.ptx is what cuda/build-ptx.sh compiles from kernels.cu today. The script's
+ * {@code --check} holds the one set of nvcc flags; it exits 77 where nvcc is missing (or is another
+ * release than the one that made the committed PTX), which skips this test.
+ */
+class PtxUpToDateTest {
+    private static final String SOURCE = "engine/src/main/resources/dev/qlora4j/engine/cuda/kernels.cu";
+
+    @Test
+    void kernelsPtxMatchesItsSource() throws IOException, InterruptedException {
+        Path root = repoRoot();
+        Process p;
+        try {
+            p = new ProcessBuilder("bash", "cuda/build-ptx.sh", "--check", SOURCE)
+                    .directory(root.toFile()).redirectErrorStream(true).start();
+        } catch (IOException e) {
+            Assumptions.abort("cannot run bash to check the PTX: " + e.getMessage());
+            return;
+        }
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        if (!p.waitFor(5, TimeUnit.MINUTES)) {
+            p.destroyForcibly();
+            fail("cuda/build-ptx.sh --check did not finish in 5 minutes");
+        }
+        int status = p.exitValue();
+        Assumptions.assumeTrue(status != 77, () -> "PTX not checked: " + output);
+        if (status == 1) {
+            fail("kernels.ptx is out of date with kernels.cu: run cuda/build-ptx.sh\n" + output);
+        }
+        assertEquals(0, status, () -> "cuda/build-ptx.sh --check failed:\n" + output);
+    }
+
+    /** The nearest directory at or above the working directory that holds cuda/build-ptx.sh. */
+    private static Path repoRoot() {
+        for (Path d = Path.of("").toAbsolutePath(); d != null; d = d.getParent()) {
+            if (Files.isRegularFile(d.resolve("cuda/build-ptx.sh"))) {
+                return d;
+            }
+        }
+        return fail("no cuda/build-ptx.sh at or above " + Path.of("").toAbsolutePath());
+    }
+}
