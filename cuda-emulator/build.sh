@@ -36,8 +36,10 @@ if [[ ! -f $cuda_include/cuda_runtime_api.h ]]; then
 fi
 
 # -ffp-contract=off: no fused multiply-adds, so kernels and GEMM round every product and sum as
-# written, as the Java CPU backend does (nvcc contracts by default; see README.md).
-flags=(-std=c++17 -O2 -fPIC -fvisibility=hidden -ffp-contract=off -Wall -Wextra -I"$cuda_include" -I"$here")
+# written, as the Java CPU backend does (the PTX is built with nvcc --fmad=false for the same reason).
+# -fno-strict-aliasing: kernel sources reinterpret device memory through pointer casts, as CUDA
+# code does, which type-based alias analysis would be entitled to miscompile.
+flags=(-std=c++17 -O2 -fPIC -fvisibility=hidden -ffp-contract=off -fno-strict-aliasing -Wall -Wextra -I"$cuda_include" -I"$here")
 mkdir -p "$out/obj"
 
 # The library's sources: this directory's headers, sources and link map (not the self-test's),
@@ -100,12 +102,17 @@ if $selftest; then
     "$cxx" "${flags[@]}" -x c++ -include cuda_emulation.h -c "$here/selftest_kernels.cu" -o "$test_dir/selftest_kernels.o"
     "$cxx" "${flags[@]}" "$here/selftest.cpp" "$test_dir/selftest_kernels.o" -o "$test_dir/selftest" \
         -L"$out" -l:libqlora4j-cuda-emulator.so -Wl,-rpath,'$ORIGIN/..'
-    "$test_dir/selftest"
+    # The PTX beside each kernel source, which the self-test checks against the compiled kernels.
+    ptx=()
+    while IFS= read -r source; do
+        [[ $source == *.cu ]] && ptx+=("${source%.cu}.ptx")
+    done < <(sources)
+    "$test_dir/selftest" "${ptx[@]}"
 
     # The same library with the portable fiber switch, which other architectures use.
     cp "$out"/obj/*.o "$test_dir/ucontext-objects/"
     compile "$test_dir/ucontext-objects" -DQLEMU_UCONTEXT "$here/block_runner.cpp"
     link_library "$test_dir/ucontext-objects" "$test_dir/ucontext/libqlora4j-cuda-emulator.so"
     echo "cuda-emulator: self-test with the ucontext fiber switch"
-    LD_LIBRARY_PATH=$test_dir/ucontext "$test_dir/selftest"
+    LD_LIBRARY_PATH=$test_dir/ucontext "$test_dir/selftest" "${ptx[@]}"
 fi

@@ -9,7 +9,9 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <set>
+#include <sstream>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -682,6 +684,7 @@ void expectKernelFailure(cudaLibrary_t library, const char* name, const char* di
     std::fflush(nullptr);
     pid_t child = fork();
     if (child == 0) {
+        failures = 0;  // the child answers for its own checks only
         float* out = toDevice(std::vector<float>(64, 0.0f));
         CHECK_CODE(launch(kernel(library, name), dim3(2), dim3(64), {&out}), cudaErrorLaunchFailure);
         CHECK(std::strstr(qlora4jEmulatorLastDiagnostic(), diagnostic) != nullptr);
@@ -701,9 +704,86 @@ void expectKernelFailure(cudaLibrary_t library, const char* name, const char* di
     }
 }
 
+std::string readFile(const char* path) {
+    std::ifstream in(path);
+    std::ostringstream text;
+    text << in.rdbuf();
+    CHECK(in.good() || in.eof());
+    return text.str();
+}
+
+// The names after ".entry", found without the emulator's parser.
+std::vector<std::string> entryNames(const std::string& ptx) {
+    std::vector<std::string> names;
+    for (size_t at = ptx.find(".entry "); at != std::string::npos; at = ptx.find(".entry ", at + 1)) {
+        size_t start = ptx.find_first_not_of(' ', at + 6);
+        size_t end = ptx.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$", start);
+        names.push_back(ptx.substr(start, end - start));
+    }
+    return names;
+}
+
+// A row kernel of the spec (shared-memory tree through a helper, 256-thread blocks, blocks looping
+// over rows) and a grid-stride one, run as the Java backend launches them.
+void smokeTestSpecKernels(cudaLibrary_t library) {
+    const long long outer = 3, len = 1000, inner = 2;
+    std::vector<float> x(outer * len * inner);
+    std::vector<float> expected(outer * inner, 0.0f);
+    for (long long o = 0; o < outer; o++) {
+        for (long long k = 0; k < len; k++) {
+            for (long long j = 0; j < inner; j++) {
+                float v = static_cast<float>((o * 13 + k * 7 + j * 5) % 11) - 5.0f;
+                x[(o * len + k) * inner + j] = v;
+                expected[o * inner + j] += v;
+            }
+        }
+    }
+    float* dx = toDevice(x);
+    float* dout = toDevice(std::vector<float>(outer * inner, kNaN));
+    int sum = 0;
+    long long o = outer, l = len, i = inner;
+    // Fewer blocks than rows: each block takes rows b, b + gridDim.x, ...
+    CHECK_CODE(launch(kernel(library, "reduce_f32"), dim3(4), dim3(256), {&sum, &dx, &dout, &o, &l, &i}), cudaSuccess);
+    CHECK(toHost(dout, outer * inner) == expected);
+
+    unsigned short* half = toDevice(std::vector<unsigned short>(1001, 0));
+    long long n = 1000;
+    int elemBytes = 2;
+    unsigned int bits = 0x3f80;
+    CHECK_CODE(launch(kernel(library, "fill"), dim3(3), dim3(256), {&half, &n, &elemBytes, &bits}), cudaSuccess);
+    std::vector<unsigned short> filled = toHost(half, 1001);
+    CHECK(filled[0] == 0x3f80 && filled[999] == 0x3f80 && filled[1000] == 0);
+    for (void* m : {static_cast<void*>(dx), static_cast<void*>(dout), static_cast<void*>(half)}) {
+        CHECK_CODE(cudaFree(m), cudaSuccess);
+    }
+}
+
+// The committed PTX modules the Java backend loads: every .entry must resolve to a host-compiled
+// kernel of the same name.
+void testSpecKernels(int files, char** paths) {
+    for (int f = 0; f < files; f++) {
+        std::string ptx = readFile(paths[f]);
+        std::vector<std::string> names = entryNames(ptx);
+        CHECK(!names.empty());
+        cudaLibrary_t library = loadLibrary(ptx.c_str());
+        for (const std::string& name : names) {
+            cudaKernel_t k = nullptr;
+            if (cudaLibraryGetKernel(&k, library, name.c_str()) != cudaSuccess) {
+                std::fprintf(stderr, "FAILED: %s: %s\n", paths[f], qlora4jEmulatorLastDiagnostic());
+                failures++;
+            }
+            if (name == "reduce_f32") {
+                smokeTestSpecKernels(library);
+            }
+        }
+        CHECK_CODE(cudaLibraryUnload(library), cudaSuccess);
+    }
+}
+
 }  // namespace
 
-int main() {
+// Arguments: the spec's PTX files.
+int main(int argc, char** argv) {
     testDevice();
     testMemory();
     testEvents();
@@ -715,6 +795,7 @@ int main() {
     testArguments(library);
     testLaunchErrors(library);
     testCublas();
+    testSpecKernels(argc - 1, argv + 1);
     CHECK(qlora4jEmulatorLiveBytes() == 0);
     std::printf("selftest: the next two diagnostics are expected\n");
     expectKernelFailure(library, "test_early_exit", "deadlock");
