@@ -1,8 +1,9 @@
 // Lets a CUDA kernel source (.cu) compile as host C++ for the qlora4j CUDA emulator:
 //   g++ -x c++ -std=c++17 -include cuda_emulation.h kernels.cu
-// It supplies the CUDA language pieces the kernel contract (/work/cuda-kernel-spec.md) allows: the
-// execution-space qualifiers, __shared__, the built-in index variables, __syncthreads(), atomicAdd on
-// float and the single-precision math library. Each thread of a block runs as a cooperative fiber
+// It supplies the CUDA language pieces the project's kernel contract (cuda-kernel-spec.md) allows:
+// the execution-space qualifiers, __shared__, the built-in index variables, __syncthreads(),
+// atomicAdd on float, and the single-precision math functions (the host's, from math.h, plus
+// rsqrtf). Each thread of a block runs as a cooperative fiber
 // (block_runner.cpp), so __syncthreads() is a real barrier; blocks run one after another, which is
 // why __shared__ can be function-static storage: it belongs to the block that is running.
 //
@@ -11,15 +12,12 @@
 #pragma once
 
 #include <math.h>
-#include <string.h>
 
 // Execution-space qualifiers mean nothing on the host. __restrict__ is already a g++ keyword.
 #define __global__
 #define __device__
 #define __host__
 #define __forceinline__ inline __attribute__((always_inline))
-#define __noinline__ __attribute__((noinline))
-#define __launch_bounds__(...)
 // Function-static storage is shared by every thread (fiber) of the running block, as shared memory
 // is; blocks never overlap because they run sequentially and launches are serialized.
 #define __shared__ static
@@ -55,28 +53,4 @@ inline float atomicAdd(float* address, float value) {
 // quotient of the correctly rounded square root.
 inline float rsqrtf(float x) {
     return 1.0f / sqrtf(x);
-}
-
-inline unsigned int __float_as_uint(float x) {
-    unsigned int u;
-    memcpy(&u, &x, sizeof u);
-    return u;
-}
-
-inline float __uint_as_float(unsigned int u) {
-    float x;
-    memcpy(&x, &u, sizeof x);
-    return x;
-}
-
-inline int __float_as_int(float x) {
-    int i;
-    memcpy(&i, &x, sizeof i);
-    return i;
-}
-
-inline float __int_as_float(int i) {
-    float x;
-    memcpy(&x, &i, sizeof x);
-    return x;
 }
