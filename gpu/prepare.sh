@@ -145,9 +145,10 @@ found="$(
 [ -n "$found" ] || die "jdeps found no modules"
 # Always: the Vector API (an incubator module no class path run resolves by itself), JMH's
 # java.management and sun.misc.Unsafe (jdk.unsupported), JUnit's java.util.logging, and jdk.zipfs,
-# the provider JUnit's class path scanning opens jars with (a service, invisible to jdeps).
+# the zip file system provider JUnit scans packages inside jars with (a service, invisible to jdeps;
+# the test classes are directories, so today it is a precaution).
 # Never: java.desktop, which jdeps reports only for commons-math3's 2-D geometry inside the JMH jar;
-# JMH does not load it, and it would add about 12 MB.
+# JMH does not load it, and it would add about 15 MB (over the 60 MB limit).
 jlink_modules="$(
   { echo "$found"; printf '%s\n' java.base jdk.incubator.vector java.management jdk.unsupported java.logging jdk.zipfs; } \
     | grep -vx 'java.desktop' | sort -u | paste -sd, -
