@@ -1,8 +1,9 @@
-/** Tensors with off-heap storage, their memory accounting, the CPU backend and safetensors I/O. */
+/** Tensors with off-heap storage, their memory accounting, the CPU and CUDA backends and safetensors I/O. */
 module dev.qlora4j.engine {
     requires transitive dev.qlora4j.cuda;
     requires jdk.incubator.vector;
     exports dev.qlora4j.engine;
     exports dev.qlora4j.engine.cpu;
+    exports dev.qlora4j.engine.cuda;
     exports dev.qlora4j.engine.safetensors;
 }

@@ -2,6 +2,7 @@ package dev.qlora4j.autograd;
 
 import dev.qlora4j.engine.Backends;
 import dev.qlora4j.engine.DType;
+import dev.qlora4j.engine.Device;
 import dev.qlora4j.engine.Ops;
 import dev.qlora4j.engine.Shape;
 import dev.qlora4j.engine.Tensor;
@@ -15,6 +16,9 @@ import dev.qlora4j.nf4.QuantizedWeight;
  */
 public sealed interface FrozenWeight permits FrozenWeight.Dense, FrozenWeight.Quantized {
     Shape shape();
+
+    /** Where the weight lives; the layer's inputs and adapters must be there too. */
+    Device device();
 
     /** {@code x[..., in] · Wᵀ -> F32 [..., out]}. */
     Tensor forward(Tensor x);
@@ -44,6 +48,11 @@ public sealed interface FrozenWeight permits FrozenWeight.Dense, FrozenWeight.Qu
         }
 
         @Override
+        public Device device() {
+            return w.device();
+        }
+
+        @Override
         public Tensor forward(Tensor x) {
             try (Tensor wt = w.transpose(0, 1)) {
                 return Ops.matmul(x, wt);
@@ -61,6 +70,11 @@ public sealed interface FrozenWeight permits FrozenWeight.Dense, FrozenWeight.Qu
         @Override
         public Shape shape() {
             return w.shape();
+        }
+
+        @Override
+        public Device device() {
+            return w.device();
         }
 
         @Override

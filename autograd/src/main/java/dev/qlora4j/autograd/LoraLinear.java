@@ -12,7 +12,8 @@ import java.util.SplittableRandom;
  * {@code y = x·Wᵀ + s·(x·Aᵀ)·Bᵀ}, A [r, in], B [out, r], s = alpha/r (or alpha/√r with rsLoRA).
  * Initialised as PEFT does, so the adapted layer starts equal to the base: B = 0, and A
  * Kaiming-uniform with a = √5 (U(-1/√in, 1/√in)) or, for {@link Init#GAUSSIAN}, N(0, 1/r²).
- * The adapter can be switched off at run time. Owns A and B (f32 master weights); create the layer
+ * The adapter can be switched off at run time. Owns A and B (f32 master weights, on the base's
+ * device); create the layer
  * outside any per-step {@link dev.qlora4j.engine.Scope}, which would otherwise free them.
  */
 public final class LoraLinear implements AutoCloseable {
@@ -57,7 +58,10 @@ public final class LoraLinear implements AutoCloseable {
         for (int i = 0; i < av.length; i++) {
             av[i] = (float) (init == Init.KAIMING_UNIFORM ? (random.nextDouble() * 2 - 1) * bound : random.nextGaussian() / rank);
         }
-        return new LoraLinear(base, Tensor.of(av, rank, in), Tensor.zeros(DType.F32, out, rank), alpha, rsLora, seed);
+        try (Tensor host = Tensor.of(av, rank, in)) {
+            return new LoraLinear(base, host.to(base.device()), Tensor.zeros(DType.F32, dev.qlora4j.engine.Shape.of(out, rank),
+                    base.device()), alpha, rsLora, seed);
+        }
     }
 
     public int rank() {

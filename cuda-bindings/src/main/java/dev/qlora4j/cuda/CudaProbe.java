@@ -14,12 +14,17 @@ public final class CudaProbe {
      * @param detail         what was found, or why CUDA is not usable
      * @param runtimeVersion e.g. 13000 for CUDA 13.0; 0 when the runtime did not load
      * @param deviceCount    devices the runtime reports
+     * @param emulated       the runtime is qlora4j's host emulator (cuda-emulator/), not NVIDIA's: its
+     *                       "device" is the CPU running the kernel sources, for tests without a GPU
      */
-    public record Result(boolean usable, String detail, int runtimeVersion, int deviceCount) {
+    public record Result(boolean usable, String detail, int runtimeVersion, int deviceCount, boolean emulated) {
         public String runtimeVersionText() {
             return versionText(runtimeVersion);
         }
     }
+
+    /** A function only qlora4j's CUDA host emulator exports. */
+    static final String EMULATOR_SYMBOL = "qlora4jEmulatorLiveBytes";
 
     private static volatile Result cached;
 
@@ -41,13 +46,13 @@ public final class CudaProbe {
             // call would report it as an ExceptionInInitializerError.
             CudaLibraries.cudart();
         } catch (CudaUnavailableException e) {
-            return new Result(false, e.getMessage(), 0, 0);
+            return new Result(false, e.getMessage(), 0, 0, false);
         }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = cuda_runtime_h.intOut(arena);
             int rc = cuda_runtime_h.cudaRuntimeGetVersion(out);
             if (rc != cuda_runtime_h.cudaSuccess()) {
-                return new Result(false, "cudaRuntimeGetVersion failed: " + Cuda.describe(rc), 0, 0);
+                return new Result(false, "cudaRuntimeGetVersion failed: " + Cuda.describe(rc), 0, 0, false);
             }
             int runtime = out.get(ValueLayout.JAVA_INT, 0);
             // The driver version is 0 when no NVIDIA driver is installed: worth saying before the error.
@@ -57,18 +62,21 @@ public final class CudaProbe {
             if (rc != cuda_runtime_h.cudaSuccess()) {
                 return new Result(false, "CUDA runtime " + versionText(runtime) + " loaded ("
                         + (driver == 0 ? "no NVIDIA driver" : "driver API " + versionText(driver))
-                        + "), but cudaGetDeviceCount failed: " + Cuda.describe(rc), runtime, 0);
+                        + "), but cudaGetDeviceCount failed: " + Cuda.describe(rc), runtime, 0, false);
             }
             int count = out.get(ValueLayout.JAVA_INT, 0);
             if (count == 0) {
-                return new Result(false, "CUDA runtime loaded, but no CUDA device is present", runtime, 0);
+                return new Result(false, "CUDA runtime loaded, but no CUDA device is present", runtime, 0, false);
             }
-            return new Result(true, count + " CUDA device(s)", runtime, count);
+            // The emulator exports a symbol NVIDIA's runtime does not have.
+            boolean emulated = CudaLibraries.cudart().find(EMULATOR_SYMBOL).isPresent();
+            return new Result(true, count + (emulated ? " emulated CUDA device(s) (qlora4j host emulator)" : " CUDA device(s)"),
+                    runtime, count, emulated);
         } catch (ExceptionInInitializerError | NoClassDefFoundError e) {
             // What loaded lacks a symbol the probe calls: not a CUDA runtime, e.g. a property
             // naming the wrong file.
             Throwable cause = e.getCause() != null ? e.getCause() : e;
-            return new Result(false, "the library loaded as the CUDA runtime lacks a function: " + cause.getMessage(), 0, 0);
+            return new Result(false, "the library loaded as the CUDA runtime lacks a function: " + cause.getMessage(), 0, 0, false);
         }
     }
 

@@ -2,6 +2,7 @@ package dev.qlora4j.engine;
 
 import dev.qlora4j.cuda.CudaProbe;
 import dev.qlora4j.engine.cpu.CpuBackend;
+import dev.qlora4j.engine.cuda.CudaBackend;
 
 /** Finds the backend and allocator of a device. */
 public final class Backends {
@@ -11,13 +12,14 @@ public final class Backends {
     /**
      * The backend that computes on {@code device}.
      *
-     * @throws IllegalStateException for a CUDA device, saying why it is not usable here
+     * @throws dev.qlora4j.cuda.CudaUnavailableException (an IllegalStateException) for a CUDA device
+     *         that cannot be used here, saying why
      */
     public static Backend of(Device device) {
         if (device.kind() == Device.Kind.CPU) {
             return CpuBackend.shared();
         }
-        throw new IllegalStateException("device " + device + " is not usable: " + cudaUnavailableReason());
+        return CudaBackend.of(device);
     }
 
     /** The allocator that owns memory on {@code device}. */
@@ -25,19 +27,13 @@ public final class Backends {
         return of(device).allocator();
     }
 
-    /** Why CUDA cannot be used in this process. */
-    static String cudaUnavailableReason() {
-        CudaProbe.Result r = CudaProbe.run();
-        if (!r.usable()) {
-            return r.detail();
-        }
-        return "CUDA " + r.runtimeVersionText() + " found with " + r.deviceCount()
-                + " device(s), but this build of qlora4j has no CUDA backend yet; use --device cpu";
-    }
-
-    /** CUDA device 0 when it can be used, else the CPU with a one-line note on standard error. */
+    /** CUDA device 0 when it can be used, else the CPU with a one-line note on standard error saying why. */
     static Device autoDevice() {
-        System.err.println("qlora4j: using the CPU (" + cudaUnavailableReason() + ")");
+        CudaProbe.Result r = CudaProbe.run();
+        if (r.usable()) {
+            return Device.cuda(0);
+        }
+        System.err.println("qlora4j: using the CPU (" + r.detail() + ")");
         return Device.CPU;
     }
 }

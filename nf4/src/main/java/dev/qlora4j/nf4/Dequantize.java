@@ -229,7 +229,7 @@ final class Dequantize {
                 }
                 acc = sum.fma(blockScales, acc);
             }
-            return acc.reduceLanes(VectorOperators.ADD);
+            return VectorWidth.sumLanes(acc);
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.qlora4j.nf4;
 
 import dev.qlora4j.engine.DType;
+import dev.qlora4j.engine.Device;
 import dev.qlora4j.engine.Ops;
 import dev.qlora4j.engine.Shape;
 import dev.qlora4j.engine.Tensor;
@@ -150,6 +151,11 @@ public final class FourBitWeight implements QuantizedWeight {
      */
     public float[] absmax() {
         packed.checkOpen("absmax");
+        if (!device().equals(Device.CPU)) {
+            try (FourBitWeight host = to(Device.CPU)) {
+                return host.absmax();
+            }
+        }
         BlockScales s = scales();
         float[] a = new float[blocks()];
         for (int i = 0; i < a.length; i++) {
@@ -168,7 +174,24 @@ public final class FourBitWeight implements QuantizedWeight {
     }
 
     @Override
+    public Device device() {
+        return packed.device();
+    }
+
+    @Override
+    public FourBitWeight to(Device target) {
+        return new FourBitWeight(type, blocksize, originalDType, shape, packed.to(target), absmax.to(target),
+                nestedAbsmax == null ? null : nestedAbsmax.to(target), offset, nestedCode);
+    }
+
+    @Override
     public Tensor dequantize(DType out) {
+        if (!device().equals(Device.CPU)) {
+            if (out != DType.F32 && out != DType.BF16) {
+                throw new IllegalArgumentException("dequantize: output dtype " + out + ", expected F32 or BF16");
+            }
+            return CudaDequantize.all(this, out);
+        }
         return Dequantize.fourBit(this, out);
     }
 

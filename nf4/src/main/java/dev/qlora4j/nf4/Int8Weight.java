@@ -1,6 +1,7 @@
 package dev.qlora4j.nf4;
 
 import dev.qlora4j.engine.DType;
+import dev.qlora4j.engine.Device;
 import dev.qlora4j.engine.Ops;
 import dev.qlora4j.engine.Shape;
 import dev.qlora4j.engine.Tensor;
@@ -82,9 +83,22 @@ public final class Int8Weight implements QuantizedWeight {
     }
 
     @Override
+    public Device device() {
+        return cb.device();
+    }
+
+    @Override
+    public Int8Weight to(Device target) {
+        return new Int8Weight(cb.to(target), scb.to(target), originalDType);
+    }
+
+    @Override
     public Tensor dequantize(DType out) {
         if (out != DType.F32 && out != DType.BF16) {
             throw new IllegalArgumentException("dequantize int8: output dtype " + out + ", expected F32 or BF16");
+        }
+        if (!device().equals(Device.CPU)) {
+            return CudaDequantize.all(this, out);
         }
         Tensor f32 = Tensor.empty(DType.F32, cb.dim(0), cb.dim(1));
         decode(0, f32.numel(), f32.segment(), f32.byteOffset());

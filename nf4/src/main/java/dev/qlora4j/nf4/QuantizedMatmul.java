@@ -9,8 +9,10 @@ import dev.qlora4j.engine.cpu.Gemm;
 import dev.qlora4j.engine.cpu.MatrixOperand;
 
 /**
- * Products with a quantized weight W [out, in] that never materialize W in f32: the GEMM decodes
- * one {@code KC x NC} block of it at a time while packing its panels ({@link QuantizedPanels}).
+ * Products with a quantized weight W [out, in] that never materialize W in f32: on the CPU the GEMM
+ * decodes one {@code KC x NC} block of it at a time while packing its panels
+ * ({@link QuantizedPanels}); on a GPU, bands of rows are decoded to BF16 for cuBLAS
+ * ({@link CudaQuantizedMatmul}).
  */
 public final class QuantizedMatmul {
     private QuantizedMatmul() {
@@ -50,9 +52,12 @@ public final class QuantizedMatmul {
         if (w.shape().rank() != 2) {
             throw new IllegalArgumentException(op + ": weight of shape " + w.shape() + "; expected 2-D [out, in]");
         }
-        if (x.rank() < 1 || x.dim(-1) != k || !x.dtype().isFloatingPoint() || !x.device().equals(Device.CPU)) {
-            throw new IllegalArgumentException(op + ": input " + x.describe() + " with weight " + w.shape()
-                    + "; expected a CPU F32/BF16/F16 tensor of shape [..., " + k + "]");
+        if (x.rank() < 1 || x.dim(-1) != k || !x.dtype().isFloatingPoint() || !x.device().equals(w.device())) {
+            throw new IllegalArgumentException(op + ": input " + x.describe() + " with weight " + w.shape() + " on "
+                    + w.device() + "; expected an F32/BF16/F16 tensor of shape [..., " + k + "] on the weight's device");
+        }
+        if (!x.device().equals(Device.CPU)) {
+            return CudaQuantizedMatmul.multiply(x, w, orientation == QuantizedPanels.Orientation.TRANSPOSED);
         }
         int[] outDims = x.shape().dims();
         outDims[outDims.length - 1] = n;

@@ -6,6 +6,7 @@ import dev.qlora4j.autograd.LoraLinear;
 import dev.qlora4j.autograd.Tape;
 import dev.qlora4j.autograd.Var;
 import dev.qlora4j.engine.DType;
+import dev.qlora4j.engine.Device;
 import dev.qlora4j.engine.Ops;
 import dev.qlora4j.engine.Scope;
 import dev.qlora4j.engine.Tensor;
@@ -186,6 +187,34 @@ public final class LlamaModel implements AutoCloseable {
                     java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         } finally {
             java.nio.file.Files.deleteIfExists(tmp);
+        }
+    }
+
+    /** Where the model's weights live. */
+    public Device device() {
+        return dense.get("model.embed_tokens.weight").device();
+    }
+
+    /**
+     * Moves every base weight to {@code target} in place — quantized weights as they are, packed —
+     * before adapters are attached or full fine-tuning is enabled, which then live there too.
+     *
+     * @throws IllegalStateException when adapters or trainable base weights already exist
+     */
+    public void to(Device target) {
+        if (!adapters.isEmpty() || !trainableBase.isEmpty()) {
+            throw new IllegalStateException("LlamaModel.to(" + target + "): move the model before attaching adapters"
+                    + " or enabling full fine-tuning");
+        }
+        for (Map.Entry<String, Tensor> e : dense.entrySet()) {
+            Tensor moved = Scope.unscoped(() -> e.getValue().to(target));
+            e.getValue().close();
+            e.setValue(moved);
+        }
+        for (Map.Entry<String, QuantizedWeight> e : quantized.entrySet()) {
+            QuantizedWeight moved = Scope.unscoped(() -> e.getValue().to(target));
+            e.getValue().close();
+            e.setValue(moved);
         }
     }
 

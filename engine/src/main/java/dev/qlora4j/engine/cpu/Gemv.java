@@ -2,7 +2,6 @@ package dev.qlora4j.engine.cpu;
 
 import dev.qlora4j.engine.DType;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
@@ -61,7 +60,7 @@ public final class Gemv {
         for (; p + L <= k; p += L) {
             a0 = load(wType, w, at + (long) p * size).fma(FloatVector.fromArray(S, x, p), a0);
         }
-        float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        float sum = VectorWidth.sumLanes(a0.add(a1).add(a2.add(a3)));
         for (; p < k; p++) {
             sum += x[p] * wType.readFloat(w, at + (long) p * size);
         }

@@ -49,7 +49,7 @@ final class Reductions {
 
     static float reduceLanes(ReduceOp op, FloatVector v) {
         return switch (op) {
-            case SUM, MEAN -> v.reduceLanes(VectorOperators.ADD);
+            case SUM, MEAN -> VectorWidth.sumLanes(v);
             case MAX -> v.reduceLanes(VectorOperators.MAX);
             case MIN -> v.reduceLanes(VectorOperators.MIN);
         };

@@ -60,7 +60,7 @@ final class RowKernels {
                 vsum = vsum.add(e);
                 e.intoMemorySegment(d, o + i * 4L, LE);
             }
-            float sum = vsum.reduceLanes(VectorOperators.ADD);
+            float sum = VectorWidth.sumLanes(vsum);
             for (; i < n; i++) {
                 float e = (float) Math.exp(s.get(FLOAT, in + i * 4L) - max);
                 sum += e;
@@ -107,7 +107,7 @@ final class RowKernels {
                 FloatVector v = FloatVector.fromMemorySegment(S, s, in + i * 4L, LE);
                 ss = v.fma(v, ss);
             }
-            float sum = ss.reduceLanes(VectorOperators.ADD);
+            float sum = VectorWidth.sumLanes(ss);
             for (; i < n; i++) {
                 float v = s.get(FLOAT, in + i * 4L);
                 sum += v * v;

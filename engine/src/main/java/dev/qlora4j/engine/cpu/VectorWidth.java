@@ -52,4 +52,18 @@ public final class VectorWidth {
         }
         return bits;
     }
+
+    /**
+     * The sum of v's lanes, added in lane order. Not {@code reduceLanes(ADD)}: its order is
+     * unspecified, and its interpreted and JIT-compiled forms differ in the last bits, so a result
+     * would depend on when the JIT got to a kernel — and a resumed training run would not repeat an
+     * uninterrupted one bit for bit.
+     */
+    public static float sumLanes(jdk.incubator.vector.FloatVector v) {
+        float s = 0;
+        for (int i = 0; i < v.length(); i++) {
+            s += v.lane(i);
+        }
+        return s;
+    }
 }

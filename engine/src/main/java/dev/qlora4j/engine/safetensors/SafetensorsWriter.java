@@ -70,7 +70,8 @@ public final class SafetensorsWriter {
                 writeFully(channel, length);
                 writeFully(channel, ByteBuffer.wrap(header));
                 for (Tensor t : tensors.values()) {
-                    try (Tensor c = t.contiguous()) {
+                    // Host bytes: a tensor on a device is copied over first.
+                    try (Tensor c = t.to(dev.qlora4j.engine.Device.CPU)) {
                         writeFully(channel, c.segment().asSlice(c.byteOffset(), c.numel() * c.dtype().byteSize()));
                     }
                 }

@@ -1,0 +1,26 @@
+package dev.qlora4j.autograd.device;
+
+import dev.qlora4j.cuda.CudaProbe;
+import dev.qlora4j.engine.Device;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * {@link TrainingOnDeviceTest} on the CUDA host emulator (cuda-emulator/), which runs the same kernel sources
+ * on the CPU behind the CUDA runtime's API; skipped unless the emulator is what loaded.
+ */
+@Tag("cuda-emulated")
+class EmulatedCudaTrainingTest extends TrainingOnDeviceTest {
+    @BeforeEach
+    void needsTheEmulator() {
+        CudaProbe.Result r = CudaProbe.run();
+        assumeTrue(r.usable() && r.emulated(), "the CUDA host emulator is not loaded: " + r.detail());
+    }
+
+    @Override
+    Device device() {
+        return Device.cuda(0);
+    }
+}

@@ -1,0 +1,452 @@
+package dev.qlora4j.engine.device;
+
+import dev.qlora4j.engine.AdamWStep;
+import dev.qlora4j.engine.Backend;
+import dev.qlora4j.engine.Backends;
+import dev.qlora4j.engine.BinaryOp;
+import dev.qlora4j.engine.DType;
+import dev.qlora4j.engine.Device;
+import dev.qlora4j.engine.Ops;
+import dev.qlora4j.engine.ReduceOp;
+import dev.qlora4j.engine.Shape;
+import dev.qlora4j.engine.Tensor;
+import dev.qlora4j.engine.UnaryOp;
+import dev.qlora4j.engine.cpu.CastReference;
+import org.junit.jupiter.api.Test;
+
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * Every {@link Backend} kernel on one device against its f64 definition. Inputs are made on the
+ * CPU, moved to {@link #device()}, computed there and moved back: the same checks run for the CPU
+ * and, in subclasses, for CUDA (skipped without a GPU) and the CUDA host emulator.
+ */
+abstract class BackendConformanceTest {
+    /** The device under test; subclasses skip (assumptions) when it is not usable here. */
+    abstract Device device();
+
+    private Backend backend() {
+        return Backends.of(device());
+    }
+
+    static float[] random(SplittableRandom r, int n, double lo, double hi) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) (lo + r.nextDouble() * (hi - lo));
+        }
+        return v;
+    }
+
+    private Tensor onDevice(float[] v, int... dims) {
+        try (Tensor host = Tensor.of(v, dims)) {
+            return host.to(device());
+        }
+    }
+
+    private Tensor ids(int[] v) {
+        float[] f = new float[v.length];
+        for (int i = 0; i < v.length; i++) {
+            f[i] = v[i];
+        }
+        try (Tensor host = Tensor.of(DType.I32, f, v.length)) {
+            return host.to(device());
+        }
+    }
+
+    private static void close(double expected, double actual, double tol, String what) {
+        if (!(Math.abs(expected - actual) <= tol * Math.max(1, Math.abs(expected)))) {
+            fail(what + ": " + actual + ", expected " + expected);
+        }
+    }
+
+    @Test
+    void roundTripsAndCastsOfStridedViews() {
+        float[] v = random(new SplittableRandom(1), 3 * 5 * 7, -300, 300);
+        try (Tensor x = onDevice(v, 3, 5, 7); Tensor xt = x.transpose(0, 2);
+             Tensor bf = Ops.cast(xt, DType.BF16); Tensor f16 = Ops.cast(xt, DType.F16); Tensor i32 = Ops.cast(xt, DType.I32);
+             Tensor u8 = Ops.cast(xt, DType.U8); Tensor back = Ops.cast(bf, DType.F32)) {
+            assertArrayEquals(v, x.toFloatArray());
+            float[] b = bf.toFloatArray();
+            float[] h = f16.toFloatArray();
+            float[] i = i32.toFloatArray();
+            float[] u = u8.toFloatArray();
+            for (int a = 0; a < 7; a++) {
+                for (int m = 0; m < 5; m++) {
+                    for (int c = 0; c < 3; c++) {
+                        int at = (a * 5 + m) * 3 + c;
+                        float src = v[(c * 5 + m) * 7 + a];
+                        assertEquals(CastReference.decodeBf16(CastReference.roundToBf16(src)), b[at], 0, "bf16 of " + src);
+                        assertEquals(CastReference.decodeF16(CastReference.roundToF16(src)), h[at], 0, "f16 of " + src);
+                        assertEquals(Math.rint(src), i[at], 0, "i32 of " + src);
+                        assertEquals(Math.max(0, Math.min(255, Math.rint(src))), u[at], 0, "u8 of " + src);
+                    }
+                }
+            }
+            assertArrayEquals(b, back.toFloatArray());
+        }
+    }
+
+    @Test
+    void copyIntoAStridedView() {
+        float[] v = random(new SplittableRandom(2), 4 * 3, -1, 1);
+        try (Tensor src = onDevice(v, 4, 3); Tensor dst = Tensor.zeros(DType.F32, Shape.of(4, 8), device());
+             Tensor window = dst.slice(1, 2, 5)) {
+            backend().copy(src, window);
+            float[] d = dst.toFloatArray();
+            for (int r = 0; r < 4; r++) {
+                for (int c = 0; c < 8; c++) {
+                    assertEquals(c >= 2 && c < 5 ? v[r * 3 + c - 2] : 0f, d[r * 8 + c], 0, "[" + r + ", " + c + "]");
+                }
+            }
+        }
+    }
+
+    @Test
+    void fillConvertsTheValueAsTheDtypeDoes() {
+        for (DType t : new DType[]{DType.F32, DType.BF16, DType.F16, DType.I32, DType.I8}) {
+            float value = t.isFloatingPoint() ? 1.3f : -7f;
+            try (Tensor x = Tensor.empty(t, Shape.of(1000), device())) {
+                backend().fill(x, value);
+                double expected = switch (t) {
+                    case BF16 -> CastReference.decodeBf16(CastReference.roundToBf16(value));
+                    case F16 -> CastReference.decodeF16(CastReference.roundToF16(value));
+                    default -> value;
+                };
+                for (float f : x.toFloatArray()) {
+                    assertEquals(expected, f, 0, t + " fill");
+                }
+            }
+        }
+    }
+
+    /** out[b] = a[b]·w as an f64 oracle; a [batch, m, k], w [k, n]. */
+    private static double[] product(float[] a, float[] w, int batch, int m, int k, int n) {
+        double[] out = new double[batch * m * n];
+        for (int b = 0; b < batch; b++) {
+            for (int i = 0; i < m; i++) {
+                for (int j = 0; j < n; j++) {
+                    double s = 0;
+                    for (int p = 0; p < k; p++) {
+                        s += (double) a[(b * m + i) * k + p] * w[p * n + j];
+                    }
+                    out[(b * m + i) * n + j] = s;
+                }
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void matmulWithSharedWeightTransposedViewsAndBatches() {
+        SplittableRandom r = new SplittableRandom(3);
+        int batch = 3;
+        int m = 17;
+        int k = 33;
+        int n = 11;
+        float[] a = random(r, batch * m * k, -1, 1);
+        float[] w = random(r, k * n, -1, 1);
+        double[] expected = product(a, w, batch, m, k, n);
+        float[] wt = new float[n * k];
+        for (int p = 0; p < k; p++) {
+            for (int j = 0; j < n; j++) {
+                wt[j * k + p] = w[p * n + j];
+            }
+        }
+        try (Tensor ta = onDevice(a, batch, m, k); Tensor tw = onDevice(w, k, n); Tensor twt = onDevice(wt, n, k);
+             Tensor viaTranspose = twt.transpose(0, 1); Tensor y1 = Ops.matmul(ta, tw); Tensor y2 = Ops.matmul(ta, viaTranspose)) {
+            float[] g1 = y1.toFloatArray();
+            float[] g2 = y2.toFloatArray();
+            for (int i = 0; i < expected.length; i++) {
+                close(expected[i], g1[i], 1e-5, "shared weight [" + i + "]");
+                close(expected[i], g2[i], 1e-5, "transposed shared weight [" + i + "]");
+            }
+        }
+        // Batched operands on both sides, the first one a transposed view: a[b]ᵀ·c[b].
+        float[] c = random(r, batch * m * n, -1, 1);
+        try (Tensor ta = onDevice(a, batch, m, k); Tensor tat = ta.transpose(1, 2); Tensor tc = onDevice(c, batch, m, n);
+             Tensor y = Ops.matmul(tat, tc)) {
+            float[] g = y.toFloatArray();
+            for (int b = 0; b < batch; b++) {
+                for (int i = 0; i < k; i++) {
+                    for (int j = 0; j < n; j++) {
+                        double s = 0;
+                        for (int p = 0; p < m; p++) {
+                            s += (double) a[(b * m + p) * k + i] * c[(b * m + p) * n + j];
+                        }
+                        close(s, g[(b * k + i) * n + j], 1e-5, "batched aᵀ·c");
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void bf16MatmulAccumulatesInF32AndAccumulatesIntoOut() {
+        SplittableRandom r = new SplittableRandom(4);
+        int m = 9;
+        int k = 40;
+        int n = 13;
+        float[] a = random(r, m * k, -2, 2);
+        float[] w = random(r, k * n, -2, 2);
+        float[] ar = new float[a.length];
+        float[] wr = new float[w.length];
+        for (int i = 0; i < a.length; i++) {
+            ar[i] = (float) CastReference.decodeBf16(CastReference.roundToBf16(a[i]));
+        }
+        for (int i = 0; i < w.length; i++) {
+            wr[i] = (float) CastReference.decodeBf16(CastReference.roundToBf16(w[i]));
+        }
+        double[] expected = product(ar, wr, 1, m, k, n);
+        try (Tensor ta = onDevice(a, m, k); Tensor tw = onDevice(w, k, n); Tensor ab = Ops.cast(ta, DType.BF16);
+             Tensor wb = Ops.cast(tw, DType.BF16); Tensor y = Ops.matmul(ab, wb)) {
+            backend().matmul(ab, wb, y, true);
+            float[] g = y.toFloatArray();
+            for (int i = 0; i < expected.length; i++) {
+                close(2 * expected[i], g[i], 1e-5, "2·(a·w) in bf16 [" + i + "]");
+            }
+        }
+    }
+
+    @Test
+    void unaryOps() {
+        SplittableRandom r = new SplittableRandom(5);
+        for (UnaryOp op : UnaryOp.values()) {
+            boolean positive = op == UnaryOp.LOG || op == UnaryOp.SQRT || op == UnaryOp.RSQRT;
+            float[] v = random(r, 1000, positive ? 1e-3 : -9, 9);
+            try (Tensor x = onDevice(v, 10, 100); Tensor y = Ops.unary(op, x)) {
+                float[] g = y.toFloatArray();
+                for (int i = 0; i < v.length; i++) {
+                    close(op.reference(v[i]), g[i], 2e-6, op + " of " + v[i]);
+                }
+            }
+        }
+    }
+
+    @Test
+    void binaryOpsBroadcast() {
+        SplittableRandom r = new SplittableRandom(6);
+        float[] a = random(r, 4 * 6, -3, 3);
+        float[] b = random(r, 5, 0.5, 3);
+        for (BinaryOp op : BinaryOp.values()) {
+            try (Tensor ta = onDevice(a, 4, 1, 6); Tensor tb = onDevice(b, 5, 1); Tensor y = Ops.binary(op, ta, tb)) {
+                assertEquals(Shape.of(4, 5, 6), y.shape());
+                float[] g = y.toFloatArray();
+                for (int i = 0; i < 4; i++) {
+                    for (int j = 0; j < 5; j++) {
+                        for (int l = 0; l < 6; l++) {
+                            close(op.reference(a[i * 6 + l], b[j]), g[(i * 5 + j) * 6 + l], 1e-6, op.toString());
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void reductionsAlongEachAxis() {
+        SplittableRandom r = new SplittableRandom(7);
+        int[] dims = {3, 300, 5};
+        float[] v = random(r, 3 * 300 * 5, -2, 2);
+        for (ReduceOp op : ReduceOp.values()) {
+            for (int axis = 0; axis < 3; axis++) {
+                try (Tensor x = onDevice(v, dims); Tensor y = Ops.reduce(op, x, axis, true)) {
+                    float[] g = y.toFloatArray();
+                    int[] outDims = dims.clone();
+                    outDims[axis] = 1;
+                    for (int i = 0; i < g.length; i++) {
+                        int[] at = {i / (outDims[1] * outDims[2]), i / outDims[2] % outDims[1], i % outDims[2]};
+                        double acc = op == ReduceOp.MAX ? Double.NEGATIVE_INFINITY : op == ReduceOp.MIN ? Double.POSITIVE_INFINITY : 0;
+                        for (int j = 0; j < dims[axis]; j++) {
+                            at[axis] = j;
+                            double x0 = v[(at[0] * dims[1] + at[1]) * dims[2] + at[2]];
+                            acc = switch (op) {
+                                case SUM, MEAN -> acc + x0;
+                                case MAX -> Math.max(acc, x0);
+                                case MIN -> Math.min(acc, x0);
+                            };
+                        }
+                        if (op == ReduceOp.MEAN) {
+                            acc /= dims[axis];
+                        }
+                        close(acc, g[i], 1e-5, op + " along " + axis);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void softmaxLogSoftmaxAndRmsNormPerRow() {
+        SplittableRandom r = new SplittableRandom(8);
+        int rows = 7;
+        int cols = 333;
+        float[] v = random(r, rows * cols, -20, 20);
+        float[] w = random(r, cols, 0.5, 1.5);
+        try (Tensor x = onDevice(v, rows, cols); Tensor tw = onDevice(w, cols); Tensor s = Ops.softmax(x);
+             Tensor ls = Ops.logSoftmax(x); Tensor n = Ops.rmsNorm(x, tw, 1e-5f)) {
+            float[] gs = s.toFloatArray();
+            float[] gl = ls.toFloatArray();
+            float[] gn = n.toFloatArray();
+            for (int i = 0; i < rows; i++) {
+                double max = Double.NEGATIVE_INFINITY;
+                double sq = 0;
+                for (int j = 0; j < cols; j++) {
+                    max = Math.max(max, v[i * cols + j]);
+                    sq += (double) v[i * cols + j] * v[i * cols + j];
+                }
+                double sum = 0;
+                for (int j = 0; j < cols; j++) {
+                    sum += Math.exp(v[i * cols + j] - max);
+                }
+                double rms = 1 / Math.sqrt(sq / cols + 1e-5);
+                for (int j = 0; j < cols; j++) {
+                    int at = i * cols + j;
+                    close(Math.exp(v[at] - max) / sum, gs[at], 1e-5, "softmax");
+                    close(v[at] - max - Math.log(sum), gl[at], 1e-5, "logSoftmax");
+                    close(v[at] * rms * w[j], gn[at], 1e-5, "rmsNorm");
+                }
+            }
+        }
+    }
+
+    @Test
+    void ropeAndItsInverse() {
+        SplittableRandom r = new SplittableRandom(9);
+        int rows = 12;
+        int t = 4;
+        int hd = 8;
+        float[] x = random(r, rows * hd, -1, 1);
+        float[] cos = new float[t * hd];
+        float[] sin = new float[t * hd];
+        for (int p = 0; p < t; p++) {
+            for (int i = 0; i < hd; i++) {
+                double a = p * Math.pow(10000, -2.0 * (i % (hd / 2)) / hd);
+                cos[p * hd + i] = (float) Math.cos(a);
+                sin[p * hd + i] = (float) Math.sin(a);
+            }
+        }
+        try (Tensor tx = onDevice(x, rows, hd); Tensor tc = onDevice(cos, t, hd); Tensor ts = onDevice(sin, t, hd);
+             Tensor y = Tensor.empty(DType.F32, Shape.of(rows, hd), device());
+             Tensor back = Tensor.empty(DType.F32, Shape.of(rows, hd), device())) {
+            backend().rope(tx, tc, ts, false, y);
+            backend().rope(y, tc, ts, true, back);
+            float[] g = y.toFloatArray();
+            float[] b = back.toFloatArray();
+            int half = hd / 2;
+            for (int row = 0; row < rows; row++) {
+                int p = row % t;
+                for (int i = 0; i < hd; i++) {
+                    double rotated = i < half ? -x[row * hd + i + half] : x[row * hd + i - half];
+                    close(x[row * hd + i] * cos[p * hd + i] + rotated * sin[p * hd + i], g[row * hd + i], 1e-6, "rope");
+                    // A rotation's transpose is its inverse: the backward undoes the forward.
+                    close(x[row * hd + i], b[row * hd + i], 1e-5, "inverse rope");
+                }
+            }
+        }
+    }
+
+    @Test
+    void embeddingGatherAndScatterAdd() {
+        SplittableRandom r = new SplittableRandom(10);
+        int vocab = 6;
+        int d = 5;
+        float[] table = random(r, vocab * d, -1, 1);
+        int[] idx = {3, 0, 3, 5, 3};
+        float[] dy = random(r, idx.length * d, -1, 1);
+        try (Tensor tt = onDevice(table, vocab, d); Tensor ti = ids(idx); Tensor out = Tensor.empty(DType.F32, Shape.of(idx.length, d), device());
+             Tensor tdy = onDevice(dy, idx.length, d); Tensor grad = Tensor.zeros(DType.F32, Shape.of(vocab, d), device())) {
+            backend().embedding(tt, ti, out);
+            backend().embeddingBackward(tdy, ti, grad);
+            float[] g = out.toFloatArray();
+            double[] expected = new double[vocab * d];
+            for (int i = 0; i < idx.length; i++) {
+                for (int j = 0; j < d; j++) {
+                    assertEquals(table[idx[i] * d + j], g[i * d + j], 0, "gather");
+                    expected[idx[i] * d + j] += dy[i * d + j];
+                }
+            }
+            float[] gg = grad.toFloatArray();
+            for (int i = 0; i < expected.length; i++) {
+                close(expected[i], gg[i], 1e-6, "scatter-add [" + i + "]");
+            }
+        }
+    }
+
+    @Test
+    void causalFillCrossEntropyPiecesAndAdamW() {
+        SplittableRandom r = new SplittableRandom(11);
+        int size = 5;
+        try (Tensor s = onDevice(random(r, 2 * size * size, -1, 1), 2, size, size); Tensor filled = Ops.cast(s, DType.F32)) {
+            float[] before = s.toFloatArray();
+            backend().fillAboveDiagonal(filled, -7f);
+            float[] after = filled.toFloatArray();
+            for (int i = 0; i < after.length; i++) {
+                int row = i / size % size;
+                int col = i % size;
+                assertEquals(col > row ? -7f : before[i], after[i], 0, "causal fill [" + i + "]");
+            }
+        }
+        int n = 4;
+        int v = 7;
+        int ignore = -100;
+        int[] targets = {2, ignore, 6, 0};
+        float[] lsm = new float[n * v];
+        for (int i = 0; i < n; i++) {
+            float[] row = random(r, v, -3, 3);
+            double sum = 0;
+            for (float x : row) {
+                sum += Math.exp(x);
+            }
+            for (int j = 0; j < v; j++) {
+                lsm[i * v + j] = (float) (row[j] - Math.log(sum));
+            }
+        }
+        try (Tensor tl = onDevice(lsm, n, v); Tensor tt = ids(targets); Tensor picked = Tensor.empty(DType.F32, Shape.of(n), device());
+             Tensor grad = Tensor.empty(DType.F32, Shape.of(n, v), device())) {
+            backend().pickTargets(tl, tt, ignore, picked);
+            backend().crossEntropyBackward(tl, tt, ignore, 0.25f, grad);
+            float[] p = picked.toFloatArray();
+            float[] g = grad.toFloatArray();
+            for (int i = 0; i < n; i++) {
+                assertEquals(targets[i] == ignore ? 0f : lsm[i * v + targets[i]], p[i], 0, "picked [" + i + "]");
+                for (int j = 0; j < v; j++) {
+                    double expected = targets[i] == ignore ? 0 : (Math.exp(lsm[i * v + j]) - (j == targets[i] ? 1 : 0)) * 0.25;
+                    close(expected, g[i * v + j], 1e-6, "dlogits [" + i + ", " + j + "]");
+                }
+            }
+        }
+        float[] p0 = random(r, 300, -1, 1);
+        float[] g0 = random(r, 300, -1, 1);
+        float[] m0 = random(r, 300, -0.1, 0.1);
+        float[] v0 = random(r, 300, 0, 0.01);
+        AdamWStep step = new AdamWStep(1e-2f, 0.9f, 0.999f, 1e-8f, 0.01f, 0.271f, 0.002997f);
+        try (Tensor tp = onDevice(p0, 300); Tensor tg = onDevice(g0, 300); Tensor tm = onDevice(m0, 300); Tensor tv = onDevice(v0, 300)) {
+            backend().adamw(tp, tg, tm, tv, step);
+            float[] p = tp.toFloatArray();
+            float[] m = tm.toFloatArray();
+            float[] vv = tv.toFloatArray();
+            for (int i = 0; i < 300; i++) {
+                double mi = 0.9 * m0[i] + 0.1 * g0[i];
+                double vi = 0.999 * v0[i] + 0.001 * g0[i] * g0[i];
+                double pi = p0[i] - 1e-2 * 0.01 * p0[i] - 1e-2 * (mi / 0.271) / (Math.sqrt(vi / 0.002997) + 1e-8);
+                close(mi, m[i], 1e-6, "adamw m");
+                close(vi, vv[i], 1e-6, "adamw v");
+                close(pi, p[i], 1e-6, "adamw p");
+            }
+        }
+    }
+
+    @Test
+    void deviceMemoryIsCountedAndReturned() {
+        long before = backend().allocator().stats().live();
+        try (Tensor x = Tensor.empty(DType.F32, Shape.of(1 << 16), device())) {
+            assertEquals(before + (4L << 16), backend().allocator().stats().live());
+            assertEquals(device(), x.device());
+        }
+        assertEquals(before, backend().allocator().stats().live());
+    }
+}
