@@ -1,7 +1,8 @@
-package dev.qlora4j.engine.cuda;
+package dev.qlora4j.tests;
 
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -13,19 +14,21 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * The committed kernels.ptx is what cuda/build-ptx.sh compiles from kernels.cu today. The script's
+ * Each committed .ptx is what cuda/build-ptx.sh compiles from its .cu today. The script's
  * {@code --check} holds the one set of nvcc flags; it exits 77 where nvcc is missing (or is another
- * release than the one that made the committed PTX), which skips this test.
+ * release than the one that made the committed PTX), which skips the check.
  */
 class PtxUpToDateTest {
-    private static final String SOURCE = "engine/src/main/resources/dev/qlora4j/engine/cuda/kernels.cu";
-
-    @Test
-    void kernelsPtxMatchesItsSource() throws IOException, InterruptedException {
+    @ParameterizedTest
+    @ValueSource(strings = {"engine/src/main/resources/dev/qlora4j/engine/cuda/kernels.cu",
+            "nf4/src/main/resources/dev/qlora4j/nf4/cuda/dequant.cu"})
+    void ptxMatchesItsSource(String source) throws IOException, InterruptedException {
         Path root = repoRoot();
+        String name = Path.of(source).getFileName().toString();
+        String ptx = name.replace(".cu", ".ptx");
         Process p;
         try {
-            p = new ProcessBuilder("bash", "cuda/build-ptx.sh", "--check", SOURCE)
+            p = new ProcessBuilder("bash", "cuda/build-ptx.sh", "--check", source)
                     .directory(root.toFile()).redirectErrorStream(true).start();
         } catch (IOException e) {
             Assumptions.abort("cannot run bash to check the PTX: " + e.getMessage());
@@ -39,7 +42,7 @@ class PtxUpToDateTest {
         int status = p.exitValue();
         Assumptions.assumeTrue(status != 77, () -> "PTX not checked: " + output);
         if (status == 1) {
-            fail("kernels.ptx is out of date with kernels.cu: run cuda/build-ptx.sh\n" + output);
+            fail(ptx + " is out of date with " + name + ": run cuda/build-ptx.sh\n" + output);
         }
         assertEquals(0, status, () -> "cuda/build-ptx.sh --check failed:\n" + output);
     }
