@@ -31,13 +31,7 @@ public final class Training {
      * @return the norm before clipping
      */
     public static double clipGradNorm(List<Var> parameters, double maxNorm) {
-        double sq = 0;
-        for (Var p : parameters) {
-            if (p.grad() != null) {
-                sq += squaredNorm(p.grad());
-            }
-        }
-        double norm = Math.sqrt(sq);
+        double norm = Math.sqrt(squaredNorm(gradients(parameters)));
         if (norm > maxNorm) {
             float factor = (float) (maxNorm / (norm + 1e-6));
             try (Tensor f = Tensor.of(new float[]{factor})) {
@@ -53,13 +47,32 @@ public final class Training {
         return norm;
     }
 
+    /** The gradients the parameters have (those without one are left out). */
+    static List<Tensor> gradients(List<Var> parameters) {
+        return parameters.stream().map(Var::grad).filter(java.util.Objects::nonNull).toList();
+    }
+
     /**
-     * Σ t² over every element, computed on t's device so that only one number crosses to the host;
-     * NaN or infinity when an element is (or when a square overflows f32).
+     * Σ t² over every element of every tensor, summed on the tensors' device so that only one
+     * number crosses to the host; NaN or infinity when an element is (or when a square overflows f32).
      */
-    static double squaredNorm(Tensor t) {
-        try (Tensor flat = t.reshape(-1); Tensor sq = Ops.mul(flat, flat); Tensor sum = Ops.sum(sq, 0)) {
-            return sum.getFlat(0);
+    static double squaredNorm(List<Tensor> tensors) {
+        Tensor total = null;
+        try {
+            for (Tensor g : tensors) {
+                try (Tensor flat = g.reshape(-1); Tensor sq = Ops.mul(flat, flat); Tensor sum = Ops.sum(sq, 0)) {
+                    Tensor next = total == null ? Ops.cast(sum, dev.qlora4j.engine.DType.F32) : Ops.add(total, sum);
+                    if (total != null) {
+                        total.close();
+                    }
+                    total = next;
+                }
+            }
+            return total == null ? 0 : total.getFlat(0);
+        } finally {
+            if (total != null) {
+                total.close();
+            }
         }
     }
 }
