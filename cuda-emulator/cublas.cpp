@@ -5,6 +5,7 @@
 // accumulated in float in increasing k, then scaled: the reference the Java CPU backend is checked
 // against, not a model of how cuBLAS tiles or rounds.
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -45,6 +46,34 @@ float toFloat(bf16 x) {
     return f;
 }
 
+// IEEE binary16, a distinct type so that overloads tell it from bfloat16's bits.
+struct f16 {
+    uint16_t bits;
+};
+
+// Exact: every binary16 value is a float. Subnormals scale the mantissa by 2^-24.
+float toFloat(f16 x) {
+    uint32_t sign = (x.bits & 0x8000u) << 16;
+    uint32_t exp = (x.bits >> 10) & 0x1fu;
+    uint32_t man = x.bits & 0x3ffu;
+    float magnitude;
+    if (exp == 0x1fu) {
+        uint32_t bits = 0x7f800000u | (man << 13);
+        std::memcpy(&magnitude, &bits, sizeof magnitude);
+    } else if (exp == 0) {
+        magnitude = std::ldexp(static_cast<float>(man), -24);
+    } else {
+        uint32_t bits = ((exp + 112u) << 23) | (man << 13);
+        std::memcpy(&magnitude, &bits, sizeof magnitude);
+    }
+    uint32_t bits;
+    std::memcpy(&bits, &magnitude, sizeof bits);
+    bits |= sign;
+    float f;
+    std::memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
 void store(float* out, float x) {
     *out = x;
 }
@@ -61,7 +90,7 @@ void store(bf16* out, float x) {
 }
 
 size_t elementBytes(cudaDataType type) {
-    return type == CUDA_R_16BF ? 2 : 4;
+    return type == CUDA_R_16BF || type == CUDA_R_16F ? 2 : 4;
 }
 
 struct Gemm {
@@ -161,15 +190,19 @@ bool validAlgo(cublasGemmAlgo_t algo) {
            algo == CUBLAS_GEMM_AUTOTUNE;
 }
 
-// The cublasGemmEx table of supported type combinations, restricted to the float and bfloat16
-// rows: CUBLAS_COMPUTE_32F takes 32F x 32F -> 32F, 16BF x 16BF -> 16BF and 16BF x 16BF -> 32F;
-// CUBLAS_COMPUTE_32F_FAST_TF32 takes only 32F x 32F -> 32F (computed here in plain float).
+// The cublasGemmEx table of supported type combinations, restricted to the rows qlora4j uses:
+// CUBLAS_COMPUTE_32F takes 32F x 32F -> 32F, 16BF x 16BF -> 16BF or 32F, and 16F x 16F -> 32F;
+// CUBLAS_COMPUTE_32F_FAST_TF32 takes only 32F x 32F -> 32F (computed here in plain float). The
+// table's 16F x 16F -> 16F row is not emulated and answers NOT_SUPPORTED.
 bool supportedTypes(cublasComputeType_t compute, cudaDataType a, cudaDataType b, cudaDataType c) {
     if (a != b) {
         return false;
     }
     if (a == CUDA_R_32F) {
         return c == CUDA_R_32F && (compute == CUBLAS_COMPUTE_32F || compute == CUBLAS_COMPUTE_32F_FAST_TF32);
+    }
+    if (a == CUDA_R_16F) {
+        return compute == CUBLAS_COMPUTE_32F && c == CUDA_R_32F;
     }
     return a == CUDA_R_16BF && compute == CUBLAS_COMPUTE_32F && (c == CUDA_R_16BF || c == CUDA_R_32F);
 }
@@ -221,6 +254,8 @@ cublasStatus_t gemm(cublasHandle_t handle, cublasOperation_t transa, cublasOpera
     }
     if (Atype == CUDA_R_32F) {
         run<float, float>(g);
+    } else if (Atype == CUDA_R_16F) {
+        run<f16, float>(g);
     } else if (Ctype == CUDA_R_16BF) {
         run<bf16, bf16>(g);
     } else {

@@ -184,6 +184,82 @@ abstract class BackendConformanceTest {
         }
     }
 
+    /** a [.., m, k]·b [.., k, n] from flat row-major arrays, batch-broadcasting a 2-D b. */
+    private void checkProduct(String what, Tensor ta, Tensor tb, float[] a, float[] b, int batch, int m, int k, int n,
+                              boolean bShared) {
+        try (Tensor y = Ops.matmul(ta, tb)) {
+            float[] g = y.toFloatArray();
+            for (int bi = 0; bi < batch; bi++) {
+                for (int i = 0; i < m; i++) {
+                    for (int j = 0; j < n; j++) {
+                        double s = 0;
+                        for (int p = 0; p < k; p++) {
+                            s += (double) a[(bi * m + i) * k + p] * b[(bShared ? 0 : bi * k * n) + p * n + j];
+                        }
+                        close(s, g[(bi * m + i) * n + j], 1e-5, what + " [" + bi + ", " + i + ", " + j + "]");
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void matmulAtDegenerateShapesAndFourAxes() {
+        SplittableRandom r = new SplittableRandom(12);
+        int[][] mkn = {{1, 7, 5}, {6, 7, 1}, {6, 1, 5}, {1, 1, 1}, {1, 9, 1}};
+        for (int[] s : mkn) {
+            int m = s[0];
+            int k = s[1];
+            int n = s[2];
+            float[] a = random(r, m * k, -1, 1);
+            float[] b = random(r, k * n, -1, 1);
+            float[] bt = new float[n * k];
+            for (int p = 0; p < k; p++) {
+                for (int j = 0; j < n; j++) {
+                    bt[j * k + p] = b[p * n + j];
+                }
+            }
+            try (Tensor ta = onDevice(a, m, k); Tensor tb = onDevice(b, k, n); Tensor tbt = onDevice(bt, n, k);
+                 Tensor viewB = tbt.transpose(0, 1)) {
+                String shape = m + "x" + k + "x" + n;
+                checkProduct(shape, ta, tb, a, b, 1, m, k, n, true);
+                checkProduct(shape + " with bᵀ as a view", ta, viewB, a, b, 1, m, k, n, true);
+            }
+        }
+        // [2, 3, m, k] · [2, 3, k, n] with b given as the transposed view of [2, 3, n, k].
+        int m = 4;
+        int k = 6;
+        int n = 5;
+        float[] a = random(r, 6 * m * k, -1, 1);
+        float[] b = random(r, 6 * k * n, -1, 1);
+        float[] bt = new float[6 * n * k];
+        for (int bi = 0; bi < 6; bi++) {
+            for (int p = 0; p < k; p++) {
+                for (int j = 0; j < n; j++) {
+                    bt[bi * n * k + j * k + p] = b[bi * k * n + p * n + j];
+                }
+            }
+        }
+        try (Tensor ta = onDevice(a, 2, 3, m, k); Tensor tbt = onDevice(bt, 2, 3, n, k); Tensor viewB = tbt.transpose(2, 3)) {
+            checkProduct("4-D batched", ta, viewB, a, b, 6, m, k, n, false);
+        }
+        // F16 operands: rounded to binary16, multiplied exactly, accumulated in F32.
+        float[] ah = random(r, m * k, -1, 1);
+        float[] bh = random(r, k * n, -1, 1);
+        float[] ahr = new float[ah.length];
+        float[] bhr = new float[bh.length];
+        for (int i = 0; i < ah.length; i++) {
+            ahr[i] = (float) CastReference.decodeF16(CastReference.roundToF16(ah[i]));
+        }
+        for (int i = 0; i < bh.length; i++) {
+            bhr[i] = (float) CastReference.decodeF16(CastReference.roundToF16(bh[i]));
+        }
+        try (Tensor ta = onDevice(ah, m, k); Tensor tb = onDevice(bh, k, n); Tensor a16 = Ops.cast(ta, DType.F16);
+             Tensor b16 = Ops.cast(tb, DType.F16)) {
+            checkProduct("F16", a16, b16, ahr, bhr, 1, m, k, n, true);
+        }
+    }
+
     @Test
     void bf16MatmulAccumulatesInF32AndAccumulatesIntoOut() {
         SplittableRandom r = new SplittableRandom(4);
