@@ -96,6 +96,28 @@ abstract class CudaQuantizedConformance {
         }
     }
 
+    @Test
+    void productsNeverHoldAllOfTheWeightDecoded() {
+        // 4096² is two bands: the most device memory the forward and the input gradient take beyond
+        // their inputs is one band in BF16 (16 MiB) plus the small activations — under W's own 32 MiB
+        // in BF16, let alone 64 MiB in F32.
+        int d = 4096;
+        dev.qlora4j.engine.Allocator allocator = dev.qlora4j.engine.Backends.allocator(device());
+        try (Tensor w = random(6, d, d); FourBitWeight q = FourBitWeight.quantize(w, QuantType.NF4, 64, true);
+             QuantizedWeight qd = q.to(device()); Tensor x = random(7, 2, d); Tensor xd = x.to(device())) {
+            long before = allocator.stats().live();
+            allocator.resetPeak();
+            try (Tensor y = QuantizedMatmul.linear(xd, qd); Tensor dx = QuantizedMatmul.linearInputGradient(y, qd)) {
+                long peak = allocator.stats().peak() - before;
+                long band = CudaQuantizedMatmul.BAND_ELEMENTS * 2;
+                if (peak > band + (1 << 20)) {
+                    fail("products with a 4096² NF4 weight took " + peak + " bytes of device memory; one BF16 band is " + band);
+                }
+                assertEquals(d, dx.dim(1));
+            }
+        }
+    }
+
     private static void check(double expected, float actual, String what) {
         if (!(Math.abs(expected - actual) <= 1e-4 * Math.max(1, Math.abs(expected)))) {
             fail(what + ": " + actual + ", expected " + expected);
