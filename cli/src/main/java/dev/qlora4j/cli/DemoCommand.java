@@ -88,7 +88,8 @@ final class DemoCommand implements Command {
         out.println("   saved as a Hugging Face folder: " + base);
 
         out.println();
-        out.println("2. Base frozen and quantized. Memory, measured as bytes allocated on " + DeviceOption.where(device)
+        out.println("2. Base frozen and quantized. Memory, measured as "
+                + (device.equals(Device.CPU) ? "native bytes allocated" : "bytes allocated on " + device)
                 + " by loading it in each format:");
         out.printf("   %-22s %14s %16s %14s%n", "format", "whole model", "linear weights", "bits/weight");
         long linearParams = DemoModel.CONFIG.linearParameters();
