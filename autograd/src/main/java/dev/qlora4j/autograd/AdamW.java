@@ -82,20 +82,27 @@ public final class AdamW implements AutoCloseable {
     }
 
     /**
-     * Restores the moments of {@code p} and the step count, as a resumed run needs (copies m and v).
+     * Restores the moments of {@code p} and the step count, as a resumed run needs (copies m and v,
+     * to the device {@code p} lives on).
      */
     public void restore(Var p, Tensor m, Tensor v, long stepCount) {
         if (!m.shape().equals(p.value().shape()) || !v.shape().equals(p.value().shape())) {
             throw new IllegalArgumentException("AdamW.restore: moments " + m.describe() + ", " + v.describe()
                     + " for parameter " + p + "; expected its shape");
         }
-        Tensor[] old = state.put(p, dev.qlora4j.engine.Scope.unscoped(() -> new Tensor[]{
-                dev.qlora4j.engine.Ops.cast(m, DType.F32), dev.qlora4j.engine.Ops.cast(v, DType.F32)}));
+        Tensor[] old = state.put(p, dev.qlora4j.engine.Scope.unscoped(() -> new Tensor[]{moment(m, p), moment(v, p)}));
         if (old != null) {
             old[0].close();
             old[1].close();
         }
         steps = stepCount;
+    }
+
+    /** A restored moment in F32 beside its parameter: a checkpoint's tensors are read to the host. */
+    private static Tensor moment(Tensor saved, Var p) {
+        try (Tensor f32 = dev.qlora4j.engine.Ops.cast(saved, DType.F32)) {
+            return f32.to(p.value().device());
+        }
     }
 
     /** The first and second moment of {@code p}, or null before its first step. */

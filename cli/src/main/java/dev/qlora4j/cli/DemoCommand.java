@@ -5,6 +5,7 @@ import dev.qlora4j.autograd.llama.BaseFormat;
 import dev.qlora4j.autograd.llama.LlamaModel;
 import dev.qlora4j.autograd.llama.PeftAdapter;
 import dev.qlora4j.autograd.llama.Trainer;
+import dev.qlora4j.engine.Device;
 import dev.qlora4j.engine.cpu.CpuBackend;
 
 import java.io.PrintStream;
@@ -14,7 +15,7 @@ import java.util.Set;
 import java.util.SplittableRandom;
 
 /**
- * {@code qlora4j demo}: QLoRA end to end in a few minutes on a CPU — a base model trained on one task,
+ * {@code qlora4j demo}: QLoRA end to end in a few minutes on a CPU or a GPU — a base model trained on one task,
  * frozen in NF4 with double quantization, a LoRA adapter fine-tuned on a task the base cannot do,
  * accuracy before and after, the base task untouched with the adapter off, the adapter saved in
  * PEFT's format.
@@ -35,6 +36,7 @@ final class DemoCommand implements Command {
         return """
                 usage: qlora4j demo [--out DIR] [--base-steps N] [--steps N] [--rank R] [--alpha A]
                                     [--targets q_proj,v_proj|all-linear] [--eval N] [--seed S]
+                                    %s
 
                 1. trains a 2-layer Llama-architecture model (d 128) to copy words: C:fadceb>fadceb.
                 2. freezes it in NF4 with double quantization, printing its memory in F32, BF16, INT8, NF4
@@ -45,13 +47,17 @@ final class DemoCommand implements Command {
                 4. saves the adapter in PEFT's format under DIR/adapter (the base under DIR/base) and
                    prints a sample with and without it.
                 Defaults: --out demo-out --base-steps 200 --steps 200 --rank 8 --alpha 16
-                --targets q_proj,v_proj --eval 200 --seed 1.""";
+                --targets q_proj,v_proj --eval 200 --seed 1.
+                Every step runs on --device: the base's training, the memory measured (bytes allocated
+                there), fine-tuning and the accuracies.
+                %s""".formatted(DeviceOption.SYNOPSIS, DeviceOption.HELP);
     }
 
     @Override
     public int run(List<String> argList, PrintStream out) throws Exception {
         Args args = Args.parse("demo", argList,
-                Set.of("--out", "--base-steps", "--steps", "--rank", "--alpha", "--targets", "--eval", "--seed"), Set.of());
+                Set.of("--out", "--base-steps", "--steps", "--rank", "--alpha", "--targets", "--eval", "--seed", DeviceOption.NAME),
+                Set.of());
         if (!args.positionals().isEmpty()) {
             throw new UsageException("unexpected argument(s) " + args.positionals());
         }
@@ -63,15 +69,17 @@ final class DemoCommand implements Command {
         Set<String> targets = Targets.parse(args.get("--targets", "q_proj,v_proj"));
         int evalCount = args.getInt("--eval", 200, 1);
         long seed = args.getInt("--seed", 1);
+        Device device = DeviceOption.parse(args);
         List<String> heldOut = DemoTask.heldOutWords(evalCount, seed + 100);
 
         out.printf("qlora4j demo: QLoRA on a %d-layer Llama-architecture model (d %d, %d heads, %d key/value heads), "
-                        + "CPU, %d threads%n%n", DemoModel.CONFIG.layers(), DemoModel.CONFIG.hiddenSize(),
-                DemoModel.CONFIG.heads(), DemoModel.CONFIG.kvHeads(), CpuBackend.shared().threads());
+                        + "%s%n%n", DemoModel.CONFIG.layers(), DemoModel.CONFIG.hiddenSize(),
+                DemoModel.CONFIG.heads(), DemoModel.CONFIG.kvHeads(),
+                device.equals(Device.CPU) ? "CPU, " + CpuBackend.shared().threads() + " threads" : device);
 
         out.println("1. Base model: trained in F32 to copy words, e.g. " + DemoTask.example(DemoTask.Kind.COPY, "fadceb"));
         Path base = dir.resolve("base");
-        try (LlamaModel trained = DemoModel.trainBase(baseSteps, seed, new ProgressBar(out, "   base", baseSteps))) {
+        try (LlamaModel trained = DemoModel.trainBase(baseSteps, seed, device, new ProgressBar(out, "   base", baseSteps))) {
             out.printf("   copy accuracy on %d held-out words: %s%n", heldOut.size(),
                     percent(DemoTask.accuracy(trained, DemoTask.Kind.COPY, heldOut)));
             trained.saveHf(base);
@@ -80,10 +88,12 @@ final class DemoCommand implements Command {
         out.println("   saved as a Hugging Face folder: " + base);
 
         out.println();
-        out.println("2. Base frozen and quantized. Memory, measured as native bytes allocated by loading it in each format:");
+        out.println("2. Base frozen and quantized. Memory, measured as "
+                + (device.equals(Device.CPU) ? "native bytes allocated" : "bytes allocated on " + device)
+                + " by loading it in each format:");
         out.printf("   %-22s %14s %16s %14s%n", "format", "whole model", "linear weights", "bits/weight");
         long linearParams = DemoModel.CONFIG.linearParameters();
-        for (FormatFootprint f : FormatFootprint.measure(format -> LlamaModel.load(base, format))) {
+        for (FormatFootprint f : FormatFootprint.measure(device, format -> LlamaModel.load(base, format))) {
             out.printf("   %-22s %14s %16s %14.3f%n", f.name(), String.format("%,d B", f.allocated()),
                     String.format("%,d B", f.linearBytes()), f.linearBytes() * 8.0 / linearParams);
         }
@@ -93,6 +103,7 @@ final class DemoCommand implements Command {
 
         out.println();
         try (LlamaModel model = LlamaModel.load(base, BaseFormat.NF4)) {
+            model.to(device);
             double copyBefore = DemoTask.accuracy(model, DemoTask.Kind.COPY, heldOut);
             double shiftBefore = DemoTask.accuracy(model, DemoTask.Kind.SHIFT, heldOut);
             model.attachLora(targets, rank, alpha, false, seed + 2);

@@ -5,6 +5,7 @@ import dev.qlora4j.autograd.llama.BaseFormat;
 import dev.qlora4j.autograd.llama.LlamaConfig;
 import dev.qlora4j.autograd.llama.LlamaModel;
 import dev.qlora4j.autograd.llama.Trainer;
+import dev.qlora4j.engine.Device;
 import dev.qlora4j.engine.Tensor;
 
 import java.util.SplittableRandom;
@@ -21,22 +22,25 @@ final class DemoModel {
     private DemoModel() {
     }
 
-    /** Trains a fresh base on the copy task; the caller owns the model. */
-    static LlamaModel trainBase(int steps, long seed, ProgressBar bar) {
+    /** Trains a fresh base on the copy task on {@code device}, where it stays; the caller owns the model. */
+    static LlamaModel trainBase(int steps, long seed, Device device, ProgressBar bar) {
         LlamaModel m = LlamaModel.random(CONFIG, seed, BaseFormat.F32);
-        m.enableFullFineTuning();
-        SplittableRandom data = new SplittableRandom(seed + 1);
-        try (Trainer trainer = new Trainer(m, new AdamW(0.9f, 0.95f, 1e-8f, 0.01f),
-                new Trainer.Schedule(3e-3f, Math.min(30, steps / 4), steps, 1.0))) {
-            for (int s = 1; s <= steps; s++) {
-                float loss = step(trainer, DemoTask.Kind.COPY, data);
-                bar.update(s, status(loss, s, bar));
+        try {
+            m.to(device);
+            m.enableFullFineTuning();
+            SplittableRandom data = new SplittableRandom(seed + 1);
+            try (Trainer trainer = new Trainer(m, new AdamW(0.9f, 0.95f, 1e-8f, 0.01f),
+                    new Trainer.Schedule(3e-3f, Math.min(30, steps / 4), steps, 1.0))) {
+                for (int s = 1; s <= steps; s++) {
+                    float loss = step(trainer, DemoTask.Kind.COPY, data);
+                    bar.update(s, status(loss, s, bar));
+                }
             }
+            return m;
         } catch (RuntimeException e) {
             m.close();
             throw e;
         }
-        return m;
     }
 
     /** One training step on a fresh batch of {@code kind}; returns its loss. */

@@ -6,6 +6,7 @@ import dev.qlora4j.autograd.llama.LlamaModel;
 import dev.qlora4j.autograd.llama.PeftAdapter;
 import dev.qlora4j.autograd.llama.Trainer;
 import dev.qlora4j.autograd.llama.TrainingCheckpoint;
+import dev.qlora4j.engine.Device;
 import dev.qlora4j.engine.Tensor;
 import dev.qlora4j.tokenizer.ChatTemplate;
 import dev.qlora4j.tokenizer.Tokenizer;
@@ -40,6 +41,7 @@ final class FinetuneCommand implements Command {
                                         [--steps N | --epochs N] [--batch 4] [--seq 256] [--lr 2e-4] [--warmup N]
                                         [--clip 1.0] [--save-every 100] [--resume] [--seed 0]
                                         [--base-format nf4|nf4-no-dq|fp4|int8|bf16|f32]
+                                        %s
 
                 Data: .txt is one text cut into windows of --seq tokens; .jsonl has one object per line with
                 "text", or "prompt" + "completion" (loss on the completion), or "messages" [{"role","content"}]
@@ -47,13 +49,17 @@ final class FinetuneCommand implements Command {
                 step) go to OUT/checkpoints every --save-every steps; --resume continues from the newest and
                 reaches the same weights as an uninterrupted run. The adapter is written to OUT
                 (adapter_config.json, adapter_model.safetensors), loadable by PEFT and by generate --adapter.
-                Defaults: --epochs 1, warmup 5% of the steps.""";
+                The base, the adapters and the optimizer's state live on --device; checkpoints and the
+                adapter are written from there.
+                Defaults: --epochs 1, warmup 5%% of the steps.
+                %s""".formatted(DeviceOption.SYNOPSIS, DeviceOption.HELP);
     }
 
     @Override
     public int run(List<String> argList, PrintStream out) throws Exception {
         Args args = Args.parse("finetune", argList, Set.of("--model", "--data", "--out", "--targets", "--rank", "--alpha",
-                "--steps", "--epochs", "--batch", "--seq", "--lr", "--warmup", "--clip", "--save-every", "--seed", "--base-format"),
+                "--steps", "--epochs", "--batch", "--seq", "--lr", "--warmup", "--clip", "--save-every", "--seed", "--base-format",
+                DeviceOption.NAME),
                 Set.of("--resume", "--rslora"));
         if (!args.positionals().isEmpty()) {
             throw new UsageException("unexpected argument(s) " + args.positionals());
@@ -79,6 +85,7 @@ final class FinetuneCommand implements Command {
         if (!(lr > 0) || !(clip >= 0)) {
             throw new UsageException("--lr " + lr + " --clip " + clip + ": expected lr > 0 and clip >= 0");
         }
+        Device device = DeviceOption.parse(args);
         if (!Files.isDirectory(modelDir)) {
             throw new IllegalArgumentException(modelDir + ": no such folder; expected a Hugging Face model folder");
         }
@@ -88,10 +95,12 @@ final class FinetuneCommand implements Command {
         int steps = args.has("--steps") ? args.getInt("--steps", 1, 1) : data.stepsFor(args.getInt("--epochs", 1, 1), batch);
         int warmup = args.getInt("--warmup", steps / 20, 0);
         Path checkpoints = outDir.resolve("checkpoints");
+        out.println("device: " + device);
         out.printf("fine-tuning %s (%s base) on %,d examples: LoRA r = %d, alpha = %s%s on %s, %d steps of %d%n", modelDir,
                 format.label(), data.examples().size(), rank, DemoCommand.trim(alpha), args.has("--rslora") ? " (rsLoRA)" : "",
                 String.join(",", Targets.ordered(targets)), steps, batch);
         try (LlamaModel model = LlamaModel.load(modelDir, format)) {
+            model.to(device);
             model.attachLora(targets, rank, alpha, args.has("--rslora"), seed);
             try (Trainer trainer = new Trainer(model, AdamW.withDefaults(), new Trainer.Schedule((float) lr, warmup, steps, clip))) {
                 if (args.has("--resume")) {

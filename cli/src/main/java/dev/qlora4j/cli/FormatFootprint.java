@@ -3,14 +3,16 @@ package dev.qlora4j.cli;
 import dev.qlora4j.autograd.llama.BaseFormat;
 import dev.qlora4j.autograd.llama.LlamaModel;
 import dev.qlora4j.engine.Allocator;
+import dev.qlora4j.engine.Backends;
+import dev.qlora4j.engine.Device;
 
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A model's memory in one base format, measured: the native bytes allocated while it is loaded
- * (blocks as allocated, shared code maps once) and the exact bytes of its linear weights
+ * A model's memory in one base format, measured: the bytes allocated on a device while it is loaded
+ * there (blocks as allocated, shared code maps once) and the exact bytes of its linear weights
  * (quantization state counted per weight, as a checkpoint file stores it).
  */
 record FormatFootprint(BaseFormat format, long allocated, long linearBytes) {
@@ -23,13 +25,18 @@ record FormatFootprint(BaseFormat format, long allocated, long linearBytes) {
         LlamaModel load(BaseFormat format) throws IOException;
     }
 
-    /** Loads the model in each of {@link #FORMATS} in turn, measuring and closing each. */
-    static List<FormatFootprint> measure(Loader loader) throws IOException {
+    /**
+     * Loads the model in each of {@link #FORMATS} in turn, moves it to {@code device}, and measures
+     * and closes it; the bytes are those of the device's allocator.
+     */
+    static List<FormatFootprint> measure(Device device, Loader loader) throws IOException {
+        Allocator allocator = Backends.allocator(device);
         List<FormatFootprint> rows = new ArrayList<>();
         for (BaseFormat f : FORMATS) {
-            long before = Allocator.cpu().stats().live();
+            long before = allocator.stats().live();
             try (LlamaModel m = loader.load(f)) {
-                rows.add(new FormatFootprint(f, Allocator.cpu().stats().live() - before, m.linearBytes()));
+                m.to(device);
+                rows.add(new FormatFootprint(f, allocator.stats().live() - before, m.linearBytes()));
             }
         }
         return rows;

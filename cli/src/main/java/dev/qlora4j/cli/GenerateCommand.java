@@ -3,6 +3,7 @@ package dev.qlora4j.cli;
 import dev.qlora4j.autograd.llama.BaseFormat;
 import dev.qlora4j.autograd.llama.LlamaModel;
 import dev.qlora4j.autograd.llama.PeftAdapter;
+import dev.qlora4j.engine.Device;
 import dev.qlora4j.tokenizer.ChatTemplate;
 import dev.qlora4j.tokenizer.Message;
 import dev.qlora4j.tokenizer.StreamDecoder;
@@ -34,6 +35,7 @@ final class GenerateCommand implements Command {
                 usage: qlora4j generate --model DIR --prompt TEXT [--adapter DIR] [--max-tokens N]
                                         [--temperature T] [--top-p P] [--seed S] [--stop TEXT] [--chat]
                                         [--base-format nf4|nf4-no-dq|fp4|int8|bf16|f32]
+                                        %s
 
                 Loads DIR (config.json, model.safetensors or shards, tokenizer.json), quantizing the linear
                 weights to --base-format as it reads them, applies the PEFT adapter in --adapter if given,
@@ -41,13 +43,16 @@ final class GenerateCommand implements Command {
                 chat template (Llama 3 or Llama 2 from tokenizer_config.json, else plain text).
                 Generation stops at the end-of-sequence token, at --stop, or after --max-tokens.
                 Temperature 0 is greedy; otherwise nucleus sampling with --top-p, reproducible with --seed.
-                Defaults: --max-tokens 64 --temperature 0.7 --top-p 0.9 --seed 0 --base-format nf4.""";
+                The model and the adapter compute on --device; only the generated text is printed, so that
+                it can be piped.
+                Defaults: --max-tokens 64 --temperature 0.7 --top-p 0.9 --seed 0 --base-format nf4.
+                %s""".formatted(DeviceOption.SYNOPSIS, DeviceOption.HELP);
     }
 
     @Override
     public int run(List<String> argList, PrintStream out) throws Exception {
         Args args = Args.parse("generate", argList, Set.of("--model", "--prompt", "--adapter", "--max-tokens",
-                "--temperature", "--top-p", "--seed", "--stop", "--base-format"), Set.of("--chat"));
+                "--temperature", "--top-p", "--seed", "--stop", "--base-format", DeviceOption.NAME), Set.of("--chat"));
         if (!args.positionals().isEmpty()) {
             throw new UsageException("unexpected argument(s) " + args.positionals());
         }
@@ -63,6 +68,7 @@ final class GenerateCommand implements Command {
             throw new UsageException(e.getMessage());
         }
         BaseFormat format = baseFormat(args);
+        Device device = DeviceOption.parse(args);
         if (!Files.isDirectory(dir)) {
             throw new IllegalArgumentException(dir + ": no such folder; expected a Hugging Face model folder");
         }
@@ -77,6 +83,7 @@ final class GenerateCommand implements Command {
         }
         String stop = args.get("--stop", null);
         try (LlamaModel model = LlamaModel.load(dir, format)) {
+            model.to(device);
             if (args.has("--adapter")) {
                 PeftAdapter.load(Path.of(args.get("--adapter", null)), model);
             }

@@ -9,6 +9,8 @@ import dev.qlora4j.autograd.F;
 import dev.qlora4j.autograd.Tape;
 import dev.qlora4j.autograd.Var;
 import dev.qlora4j.engine.Allocator;
+import dev.qlora4j.engine.Backends;
+import dev.qlora4j.engine.Device;
 import dev.qlora4j.engine.Scope;
 import dev.qlora4j.engine.DType;
 import dev.qlora4j.engine.Tensor;
@@ -54,21 +56,23 @@ final class MemoryCommand implements Command {
     public String usage() {
         return """
                 usage: qlora4j memory [--model demo|7b|13b|70b|CONFIG.json] [--batch B] [--seq T] [--rank R]
-                                      [--targets q_proj,v_proj|all-linear]
+                                      [--targets q_proj,v_proj|all-linear] %s
 
                 The linear weights' bytes in FP32, FP16, BF16, INT8, NF4 and NF4 + double quant (block 64),
                 counted as the engine stores them — absmax, nested absmax and code maps included — beside
                 what transformers' get_memory_footprint() reports, which counts only the packed weights;
-                for the demo model also measured as bytes allocated. Then one QLoRA training step (NF4 +
+                for the demo model also measured as bytes allocated on --device. Then one QLoRA training step (NF4 +
                 double quant base, LoRA of rank R on the targets, AdamW, batch B × sequence T): weights,
                 adapters, gradients, optimizer state and activations; measured as well for the demo.
                 Defaults: --model 7b --batch 1 --seq 512 --rank 16 --targets q_proj,v_proj
-                (demo: --batch 64 --seq 15).""";
+                (demo: --batch 64 --seq 15).
+                %s""".formatted(DeviceOption.SYNOPSIS, DeviceOption.HELP);
     }
 
     @Override
     public int run(List<String> argList, PrintStream out) throws Exception {
-        Args args = Args.parse("memory", argList, Set.of("--model", "--batch", "--seq", "--rank", "--targets"), Set.of());
+        Args args = Args.parse("memory", argList, Set.of("--model", "--batch", "--seq", "--rank", "--targets",
+                DeviceOption.NAME), Set.of());
         if (!args.positionals().isEmpty()) {
             throw new UsageException("unexpected argument(s) " + args.positionals());
         }
@@ -78,7 +82,9 @@ final class MemoryCommand implements Command {
         int seq = args.getInt("--seq", model.isDemo() ? DemoTask.LENGTH - 1 : 512, 1);
         int rank = args.getInt("--rank", 16, 1);
         Set<String> targets = Targets.parse(args.get("--targets", "q_proj,v_proj"));
+        Device device = DeviceOption.parse(args);
 
+        out.println("device: " + device);
         out.printf("%s: %,d parameters, %,d of them in the linear layers (the rest: embeddings, norms, head)%n%n",
                 model.name(), c.parameters(), c.linearParameters());
         out.printf("%-20s %14s %12s %16s %12s%n", "linear weights", "qlora4j", "bits/weight", "transformers*", "difference");
@@ -103,8 +109,9 @@ final class MemoryCommand implements Command {
 
         if (model.isDemo()) {
             out.println();
-            out.println("measured: native bytes allocated by loading the demo model (random weights) in each format");
-            for (FormatFootprint f : FormatFootprint.measure(format -> LlamaModel.random(c, 1, format))) {
+            out.println("measured on " + DeviceOption.where(device)
+                    + ": bytes allocated by loading the demo model (random weights) in each format");
+            for (FormatFootprint f : FormatFootprint.measure(device, format -> LlamaModel.random(c, 1, format))) {
                 out.printf("%-20s %14s allocated, linear weights %s%n", f.name(), String.format("%,d B", f.allocated()),
                         String.format("%,d B", f.linearBytes()));
             }
@@ -121,10 +128,10 @@ final class MemoryCommand implements Command {
         out.printf("  %-34s %12s%n", "activations kept for backward", Bytes.format(step.activations()));
         out.printf("  %-34s %12s%n", "total", Bytes.format(step.total()));
         if (model.isDemo()) {
-            Measured measured = measureStep(c, targets, rank, batch, seq);
-            out.printf("  measured on the demo model (random weights): %s held between steps, activations %s (%+.1f%% vs the"
+            Measured measured = measureStep(device, c, targets, rank, batch, seq);
+            out.printf("  measured on the demo model (random weights) on %s: %s held between steps, activations %s (%+.1f%% vs the"
                             + " count above), peak %s during the step with backward's gradients in flight%n",
-                    Bytes.format(measured.held()), Bytes.format(measured.activations()),
+                    DeviceOption.where(device), Bytes.format(measured.held()), Bytes.format(measured.activations()),
                     100.0 * (measured.activations() - step.activations()) / step.activations(), Bytes.format(measured.peak()));
         }
         return 0;
@@ -134,11 +141,13 @@ final class MemoryCommand implements Command {
     record Measured(long held, long activations, long peak) {
     }
 
-    static Measured measureStep(LlamaConfig c, Set<String> targets, int rank, int batch, int seq) {
-        Allocator alloc = Allocator.cpu();
+    /** One training step with the model, its adapters and the batch on {@code device}, measured by its allocator. */
+    static Measured measureStep(Device device, LlamaConfig c, Set<String> targets, int rank, int batch, int seq) {
+        Allocator alloc = Backends.allocator(device);
         long base = alloc.stats().live();
         try (LlamaModel m = LlamaModel.random(c, 1, BaseFormat.NF4);
              Trainer trainer = new Trainer(m, AdamW.withDefaults(), new Trainer.Schedule(1e-3f, 0, 10, 1.0))) {
+            m.to(device);
             m.attachLora(targets, rank, 2f * rank, false, 2);
             SplittableRandom r = new SplittableRandom(3);
             float[] ids = new float[batch * seq];
@@ -147,7 +156,9 @@ final class MemoryCommand implements Command {
                 ids[i] = r.nextInt(c.vocabSize());
                 next[i] = r.nextInt(c.vocabSize());
             }
-            try (Tensor x = Tensor.of(DType.I32, ids, batch, seq); Tensor y = Tensor.of(DType.I32, next, ids.length)) {
+            // The batch is moved to the device too, so that "inputs" below is what it holds there.
+            try (Tensor hostX = Tensor.of(DType.I32, ids, batch, seq); Tensor hostY = Tensor.of(DType.I32, next, ids.length);
+                 Tensor x = hostX.to(device); Tensor y = hostY.to(device)) {
                 trainer.step(x, y);   // the first step creates the optimizer's moments
                 long before = alloc.stats().live();
                 alloc.resetPeak();

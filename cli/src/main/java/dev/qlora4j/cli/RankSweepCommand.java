@@ -9,10 +9,12 @@ import dev.qlora4j.autograd.llama.BaseFormat;
 import dev.qlora4j.autograd.llama.LlamaConfig;
 import dev.qlora4j.autograd.llama.LlamaModel;
 import dev.qlora4j.engine.Allocator;
-import dev.qlora4j.engine.DType;
+import dev.qlora4j.engine.Backends;
+import dev.qlora4j.engine.Device;
 import dev.qlora4j.engine.Scope;
 import dev.qlora4j.engine.Tensor;
 import dev.qlora4j.engine.cpu.CpuBackend;
+import dev.qlora4j.engine.cuda.CudaContext;
 import dev.qlora4j.nf4.FourBitWeight;
 import dev.qlora4j.nf4.QuantType;
 
@@ -44,18 +46,21 @@ final class RankSweepCommand implements Command {
         return """
                 usage: qlora4j rank-sweep [--model demo|7b|13b|70b|CONFIG.json] [--ranks 4,8,16,32,64]
                                           [--targets q_proj,v_proj|all-linear] [--dim D] [--tokens N] [--repeats K]
+                                          %s
 
                 For each rank r: the LoRA parameters of one DxD layer (2·D·r) and their share of its D² weights;
                 the trainable parameters of the whole model with adapters on the targets and their share of all
-                its parameters; then, measured on this machine, the forward + backward time (median of K runs
+                its parameters; then, measured on --device, the forward + backward time (median of K runs
                 after a warm-up) and the peak bytes allocated for one DxD LoRA layer over an NF4 + double quant
                 base on N tokens, and for one training step of the demo model (batch 64 x 15 tokens).
-                Defaults: --model 7b --ranks 4,8,16,32,64 --targets q_proj,v_proj --dim 4096 --tokens 512 --repeats 3.""";
+                Defaults: --model 7b --ranks 4,8,16,32,64 --targets q_proj,v_proj --dim 4096 --tokens 512 --repeats 3.
+                %s""".formatted(DeviceOption.SYNOPSIS, DeviceOption.HELP);
     }
 
     @Override
     public int run(List<String> argList, PrintStream out) throws Exception {
-        Args args = Args.parse("rank-sweep", argList, Set.of("--model", "--ranks", "--targets", "--dim", "--tokens", "--repeats"), Set.of());
+        Args args = Args.parse("rank-sweep", argList, Set.of("--model", "--ranks", "--targets", "--dim", "--tokens", "--repeats",
+                DeviceOption.NAME), Set.of());
         if (!args.positionals().isEmpty()) {
             throw new UsageException("unexpected argument(s) " + args.positionals());
         }
@@ -78,8 +83,10 @@ final class RankSweepCommand implements Command {
         int dim = args.getInt("--dim", 4096, 1);
         int tokens = args.getInt("--tokens", 512, 1);
         int repeats = args.getInt("--repeats", 3, 1);
+        Device device = DeviceOption.parse(args);
         LlamaConfig c = model.config();
 
+        out.println("device: " + device);
         out.printf("LoRA parameters per rank: one %dx%d layer, and %s (%,d parameters) with adapters on %s%n%n", dim, dim,
                 model.name(), c.parameters(), String.join(",", Targets.ordered(targets)));
         out.printf("%6s %14s %10s %18s %10s%n", "rank", "layer params", "of layer", "model trainable", "of model");
@@ -90,17 +97,21 @@ final class RankSweepCommand implements Command {
                     100.0 * trainable / c.parameters());
         }
 
-        out.printf("%nmeasured on the CPU, %d threads: forward + backward, median of %d%n", CpuBackend.shared().threads(), repeats);
+        out.printf("%nmeasured on %s: forward + backward, median of %d%n", device.equals(Device.CPU)
+                ? "the CPU, " + CpuBackend.shared().threads() + " threads" : device, repeats);
         out.printf("%6s %22s %16s %24s %16s%n", "rank", "layer " + dim + "x" + dim + " NF4 ms", "layer peak", "demo model step ms",
                 "demo step peak");
         SplittableRandom random = new SplittableRandom(1);
+        // Quantized and drawn on the host, as a model's weights are loaded, then moved to the device.
         try (Tensor w = gaussian(random, dim, dim, 1 / Math.sqrt(dim));
-             FourBitWeight q = FourBitWeight.quantize(w, QuantType.NF4, 64, true);
-             Tensor x = gaussian(random, tokens, dim, 1)) {
+             FourBitWeight hostQ = FourBitWeight.quantize(w, QuantType.NF4, 64, true);
+             FourBitWeight q = hostQ.to(device);
+             Tensor hostX = gaussian(random, tokens, dim, 1);
+             Tensor x = hostX.to(device)) {
             for (int r : ranks) {
                 double[] layer;
                 try (LoraLinear lora = LoraLinear.create(FrozenWeight.of(q), r, 2f * r, false, LoraLinear.Init.KAIMING_UNIFORM, r)) {
-                    layer = measure(repeats, () -> {
+                    layer = measure(device, repeats, () -> {
                         Var in = Var.leaf(x, true);
                         Tape.backward(F.sum(lora.forward(in)));
                         lora.parameters().forEach(Var::zeroGrad);
@@ -110,8 +121,9 @@ final class RankSweepCommand implements Command {
                 Tensor[] batch = DemoTask.batch(DemoTask.Kind.SHIFT, DemoModel.BATCH, new SplittableRandom(2));
                 try (LlamaModel m = LlamaModel.random(DemoModel.CONFIG, 1, BaseFormat.NF4); Tensor ids = batch[0];
                      Tensor next = batch[1]) {
+                    m.to(device);
                     m.attachLora(targets, r, 2f * r, false, 3);
-                    demo = measure(repeats, () -> {
+                    demo = measure(device, repeats, () -> {
                         Tape.backward(F.crossEntropy(m.forward(ids), next, -100));
                         m.trainableParameters().forEach(Var::zeroGrad);
                     });
@@ -123,14 +135,18 @@ final class RankSweepCommand implements Command {
         return 0;
     }
 
-    /** {median ms, peak bytes above what was live before} of {@code repeats} runs after three warm-ups (JIT). */
-    private static double[] measure(int repeats, Runnable work) {
-        Allocator alloc = Allocator.cpu();
+    /**
+     * {median ms, peak bytes on {@code device} above what was live before} of {@code repeats} runs after
+     * three warm-ups (JIT; on a GPU also kernel loading and the caching allocator's first blocks).
+     */
+    private static double[] measure(Device device, int repeats, Runnable work) {
+        Allocator alloc = Backends.allocator(device);
         for (int i = 0; i < 3; i++) {
             try (Scope s = Scope.open()) {
                 work.run();
             }
         }
+        finish(device);
         double[] ms = new double[repeats];
         long peak = 0;
         for (int i = 0; i < repeats; i++) {
@@ -140,11 +156,19 @@ final class RankSweepCommand implements Command {
             try (Scope s = Scope.open()) {
                 work.run();
             }
+            finish(device);
             ms[i] = (System.nanoTime() - t0) / 1e6;
             peak = Math.max(peak, alloc.stats().peak() - before);
         }
         Arrays.sort(ms);
         return new double[]{ms[repeats / 2], peak};
+    }
+
+    /** Waits for the work queued on a GPU, which returns before its kernels have run; the CPU computes as it is called. */
+    private static void finish(Device device) {
+        if (device.kind() == Device.Kind.CUDA) {
+            CudaContext.of(device).synchronize();
+        }
     }
 
     private static Tensor gaussian(SplittableRandom r, int rows, int cols, double std) {

@@ -4,6 +4,7 @@ import dev.qlora4j.autograd.AdamW;
 import dev.qlora4j.autograd.llama.BaseFormat;
 import dev.qlora4j.autograd.llama.LlamaModel;
 import dev.qlora4j.autograd.llama.Trainer;
+import dev.qlora4j.engine.Device;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -43,7 +44,7 @@ final class ScalingStudyCommand implements Command {
         return """
                 usage: qlora4j scaling-study [--ranks R,R,...] [--alphas A,A,...] [--steps N] [--lr LR] [--clip C]
                                              [--targets q_proj,v_proj|all-linear] [--eval N] [--base-steps N]
-                                             [--out DIR] [--seed S]
+                                             [--out DIR] [--seed S] %s
 
                 Trains the demo's base (copy words) once, freezes it in NF4, then fine-tunes a fresh LoRA
                 adapter on the shift task for every rank, alpha and scaling: standard LoRA multiplies the
@@ -58,15 +59,17 @@ final class ScalingStudyCommand implements Command {
                 the best alpha at each rank for each scaling.
                 Gradient clipping is off by default (--clip 0): clipping by global norm caps exactly the
                 gradient spikes that announce a too-large scaling, so it would blur the divergent regime.
+                The base's training and every run, evaluation included, compute on --device.
                 Defaults: --ranks %s --alphas %s --steps 80 --lr 1e-2 --clip 0
-                --targets q_proj,v_proj --eval 50 --base-steps 150 --out scaling-study --seed 1."""
-                .formatted(DEFAULT_RANKS, DEFAULT_ALPHAS);
+                --targets q_proj,v_proj --eval 50 --base-steps 150 --out scaling-study --seed 1.
+                %s"""
+                .formatted(DeviceOption.SYNOPSIS, DEFAULT_RANKS, DEFAULT_ALPHAS, DeviceOption.HELP);
     }
 
     @Override
     public int run(List<String> argList, PrintStream out) throws Exception {
         Args args = Args.parse(name(), argList, Set.of("--ranks", "--alphas", "--steps", "--lr", "--clip", "--targets",
-                "--eval", "--base-steps", "--out", "--seed"), Set.of());
+                "--eval", "--base-steps", "--out", "--seed", DeviceOption.NAME), Set.of());
         if (!args.positionals().isEmpty()) {
             throw new UsageException("unexpected argument(s) " + args.positionals());
         }
@@ -86,11 +89,13 @@ final class ScalingStudyCommand implements Command {
         int baseSteps = args.getInt("--base-steps", 150, 1);
         Path dir = Path.of(args.get("--out", "scaling-study"));
         long seed = args.getInt("--seed", 1);
+        Device device = DeviceOption.parse(args);
         List<LoraScaling> kinds = List.of(LoraScaling.values());
         Trainer.Schedule schedule = new Trainer.Schedule((float) lr, Math.min(10, steps / 4), steps, clip);
         List<String> heldOut = DemoTask.heldOutWords(evalCount, seed + 100);
 
         int runCount = kinds.size() * ranks.size() * alphas.size();
+        out.println("device: " + device);
         out.printf(Locale.ROOT, "qlora4j scaling-study: %d runs (%d scalings × %d ranks × %d alphas) of %d steps, LoRA on %s, "
                         + "lr %s, clip %s%n%n", runCount, kinds.size(), ranks.size(), alphas.size(), steps,
                 String.join(", ", Targets.ordered(targets)), DemoCommand.trim(lr), clip == 0 ? "off" : DemoCommand.trim(clip));
@@ -98,14 +103,15 @@ final class ScalingStudyCommand implements Command {
         List<ScalingRun> runs = new ArrayList<>();
         try {
             out.println("Base: the demo's model trained in F32 to copy words, saved, then loaded in NF4 for every run.");
-            try (LlamaModel trained = DemoModel.trainBase(baseSteps, seed, new ProgressBar(out, "base ", baseSteps))) {
+            try (LlamaModel trained = DemoModel.trainBase(baseSteps, seed, device, new ProgressBar(out, "base ", baseSteps))) {
                 trained.saveHf(base);
             }
             ProgressBar bar = new ProgressBar(out, "study", runCount * steps);
             for (LoraScaling kind : kinds) {
                 for (int rank : ranks) {
                     for (double alpha : alphas) {
-                        runs.add(train(base, kind, rank, alpha, targets, schedule, seed, heldOut, bar, runs.size() * steps));
+                        runs.add(train(base, device, kind, rank, alpha, targets, schedule, seed, heldOut, bar,
+                                runs.size() * steps));
                     }
                 }
             }
@@ -140,10 +146,11 @@ final class ScalingStudyCommand implements Command {
      *
      * @param done steps of the whole study finished before this run, for the progress bar
      */
-    private static ScalingRun train(Path base, LoraScaling kind, int rank, double alpha, Set<String> targets,
+    private static ScalingRun train(Path base, Device device, LoraScaling kind, int rank, double alpha, Set<String> targets,
                                     Trainer.Schedule schedule, long seed, List<String> heldOut, ProgressBar bar, int done)
             throws IOException {
         try (LlamaModel model = LlamaModel.load(base, BaseFormat.NF4)) {
+            model.to(device);
             model.attachLora(targets, rank, (float) alpha, kind.rsLora(), seed + 2);
             SplittableRandom data = new SplittableRandom(seed + 3);
             float[] losses = new float[schedule.totalSteps()];

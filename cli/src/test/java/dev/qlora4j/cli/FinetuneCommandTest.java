@@ -1,6 +1,7 @@
 package dev.qlora4j.cli;
 
 import dev.qlora4j.autograd.llama.LlamaModel;
+import dev.qlora4j.engine.Device;
 import dev.qlora4j.engine.safetensors.Json;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -30,7 +31,7 @@ class FinetuneCommandTest {
     @BeforeAll
     static void baseAndData() throws Exception {
         base = dir.resolve("base");
-        try (LlamaModel m = DemoModel.trainBase(100, 11, new ProgressBar(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()), "", 100, false))) {
+        try (LlamaModel m = DemoModel.trainBase(100, 11, Device.CPU, new ProgressBar(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()), "", 100, false))) {
             m.saveHf(base);
         }
         DemoTokenizer.write(base);

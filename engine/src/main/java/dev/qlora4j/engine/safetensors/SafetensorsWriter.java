@@ -42,14 +42,13 @@ public final class SafetensorsWriter {
 
     /**
      * Writes {@code tensors} and {@code metadata} to {@code target}, replacing it atomically if it
-     * exists. Non-contiguous tensors are written as a contiguous copy, freed before returning. The
-     * tensors are only read; the caller still owns them.
+     * exists. Non-contiguous tensors, and tensors on a device, are written from a contiguous host
+     * copy, freed before returning. The tensors are only read; the caller still owns them.
      *
      * @param target   the file to create or replace; its directory must exist
      * @param tensors  name to tensor, in the order to store them
      * @param metadata free-form string pairs for the header's {@code __metadata__}; may be empty
-     * @throws IllegalArgumentException when a tensor is not on the CPU, a name is
-     *                                  {@code __metadata__}, a name or value is null, or the
+     * @throws IllegalArgumentException when a name is {@code __metadata__}, a name or value is null, or the
      *                                  header would exceed what readers accept
      *                                  ({@link SafetensorsFile#MAX_HEADER_BYTES})
      * @throws IllegalStateException    when a tensor is closed
@@ -71,7 +70,7 @@ public final class SafetensorsWriter {
                 writeFully(channel, ByteBuffer.wrap(header));
                 for (Tensor t : tensors.values()) {
                     // Host bytes: a tensor on a device is copied over first.
-                    try (Tensor c = t.to(dev.qlora4j.engine.Device.CPU)) {
+                    try (Tensor c = t.to(Device.CPU)) {
                         writeFully(channel, c.segment().asSlice(c.byteOffset(), c.numel() * c.dtype().byteSize()));
                     }
                 }
@@ -104,10 +103,6 @@ public final class SafetensorsWriter {
             if (e.getKey() == null || t == null) {
                 throw new IllegalArgumentException(op + ": entry " + e.getKey() + " -> " + t
                         + "; expected a name and a tensor");
-            }
-            if (!t.device().equals(Device.CPU)) {
-                throw new IllegalArgumentException(op + ": tensor \"" + e.getKey() + "\" is " + t.describe()
-                        + "; expected a CPU tensor (copy it to the CPU first)");
             }
             long end = offset + t.numel() * t.dtype().byteSize();
             layout.put(e.getKey(), new TensorInfo(t.dtype(), t.shape(), offset, end));
