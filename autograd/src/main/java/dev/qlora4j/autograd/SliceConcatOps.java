@@ -45,6 +45,10 @@ final class SliceConcatOps {
         int[] dims = first.shape().dims();
         int total = 0;
         for (Var p : parts) {
+            if (!p.value().device().equals(first.device())) {
+                throw new IllegalArgumentException("concat: " + p.value().describe() + " is on " + p.value().device()
+                        + ", " + first.describe() + " on " + first.device() + "; move them to one device first");
+            }
             int[] d = p.value().shape().dims();
             d[ax] = dims[ax];
             if (!java.util.Arrays.equals(d, dims)) {

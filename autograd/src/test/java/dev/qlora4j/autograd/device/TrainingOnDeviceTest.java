@@ -19,6 +19,7 @@ import java.util.Set;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -136,5 +137,17 @@ abstract class TrainingOnDeviceTest {
     @Test
     void fullFineTuningMatchesTheCpu() {
         compareF32(true);
+    }
+
+    @Test
+    void concatRefusesPartsOnAnotherDevice() {
+        // The pieces are copied into the result by its device's backend: a GPU part copied by the
+        // CPU backend would be read through a device address.
+        try (Tensor host = Tensor.zeros(DType.F32, 2, 3); Tensor onDevice = host.to(device())) {
+            Var a = Var.leaf(host, false);
+            Var b = Var.leaf(onDevice, false);
+            assertThrows(IllegalArgumentException.class, () -> F.concat(List.of(a, b), 0));
+            assertThrows(IllegalArgumentException.class, () -> F.concat(List.of(b, a), 0));
+        }
     }
 }

@@ -53,16 +53,19 @@ public final class CpuBackend implements Backend, AutoCloseable {
 
     @Override
     public void fill(Tensor t, float value) {
+        onHost("fill", t);
         Copy.fill(t, value);
     }
 
     @Override
     public void copy(Tensor src, Tensor dst) {
+        onHost("copy", src, dst);
         Copy.copy(pool, src, dst);
     }
 
     @Override
     public void matmul(Tensor a, Tensor b, Tensor out, boolean accumulate) {
+        onHost("matmul", a, b, out);
         int m = a.dim(-2);
         int k = a.dim(-1);
         int n = b.dim(-1);
@@ -143,6 +146,7 @@ public final class CpuBackend implements Backend, AutoCloseable {
 
     @Override
     public void unary(UnaryOp op, Tensor x, Tensor out) {
+        onHost("unary", x, out);
         try (Tensor xc = x.contiguous()) {
             Elementwise.unary(pool, op, xc, out);
         }
@@ -150,11 +154,13 @@ public final class CpuBackend implements Backend, AutoCloseable {
 
     @Override
     public void binary(BinaryOp op, Tensor a, Tensor b, Tensor out) {
+        onHost("binary", a, b, out);
         Elementwise.binary(pool, op, a, b, out);
     }
 
     @Override
     public void reduce(ReduceOp op, Tensor x, int axis, Tensor out) {
+        onHost("reduce", x, out);
         try (Tensor xc = x.contiguous()) {
             Reductions.reduce(pool, op, xc, axis, out);
         }
@@ -162,6 +168,7 @@ public final class CpuBackend implements Backend, AutoCloseable {
 
     @Override
     public void softmax(Tensor x, Tensor out, boolean log) {
+        onHost("softmax", x, out);
         try (Tensor xc = x.contiguous()) {
             RowKernels.softmax(pool, xc, out, log);
         }
@@ -169,6 +176,7 @@ public final class CpuBackend implements Backend, AutoCloseable {
 
     @Override
     public void rmsNorm(Tensor x, Tensor weight, float eps, Tensor out) {
+        onHost("rmsNorm", x, weight, out);
         try (Tensor xc = x.contiguous(); Tensor wc = weight.contiguous()) {
             RowKernels.rmsNorm(pool, xc, wc, eps, out);
         }
@@ -176,37 +184,58 @@ public final class CpuBackend implements Backend, AutoCloseable {
 
     @Override
     public void rope(Tensor x, Tensor cos, Tensor sin, boolean inverse, Tensor out) {
+        onHost("rope", x, cos, sin, out);
         TrainingKernels.rope(x, cos, sin, inverse, out);
     }
 
     @Override
     public void embedding(Tensor table, Tensor ids, Tensor out) {
+        onHost("embedding", table, ids, out);
         TrainingKernels.embedding(table, ids, out);
     }
 
     @Override
     public void embeddingBackward(Tensor dy, Tensor ids, Tensor grad) {
+        onHost("embeddingBackward", dy, ids, grad);
         TrainingKernels.embeddingBackward(dy, ids, grad);
     }
 
     @Override
     public void fillAboveDiagonal(Tensor t, float value) {
+        onHost("fillAboveDiagonal", t);
         TrainingKernels.fillAboveDiagonal(t, value);
     }
 
     @Override
     public void pickTargets(Tensor lsm, Tensor targets, int ignoreIndex, Tensor out) {
+        onHost("pickTargets", lsm, targets, out);
         TrainingKernels.pickTargets(lsm, targets, ignoreIndex, out);
     }
 
     @Override
     public void crossEntropyBackward(Tensor lsm, Tensor targets, int ignoreIndex, float scale, Tensor out) {
+        onHost("crossEntropyBackward", lsm, targets, out);
         TrainingKernels.crossEntropyBackward(lsm, targets, ignoreIndex, scale, out);
     }
 
     @Override
     public void adamw(Tensor p, Tensor grad, Tensor m, Tensor v, AdamWStep step) {
+        onHost("adamw", p, grad, m, v);
         TrainingKernels.adamw(p, grad, m, v, step);
+    }
+
+    /**
+     * Refuses a tensor that is not in host memory: this backend's kernels read and write through
+     * {@link Tensor#segment()}, which for a GPU tensor is a device address — reading it would crash
+     * the JVM (or, under the CUDA host emulator, silently work).
+     */
+    private static void onHost(String op, Tensor... tensors) {
+        for (Tensor t : tensors) {
+            if (!t.device().equals(Device.CPU)) {
+                throw new IllegalArgumentException(op + " on the CPU: " + t.describe() + " is on " + t.device()
+                        + "; move it with to(Device.CPU), or compute on its device");
+            }
+        }
     }
 
     @Override

@@ -50,6 +50,14 @@ final class CudaMatmul {
     }
 
     static void matmul(CudaContext context, Tensor a, Tensor b, Tensor out, boolean accumulate) {
+        // cuBLAS takes raw pointers: a host tensor's address, or another GPU's, would be read as
+        // this device's memory (an illegal address that ends the context), so refuse it here.
+        for (Tensor t : new Tensor[]{a, b, out}) {
+            if (!t.device().equals(context.device())) {
+                throw new IllegalArgumentException("matmul on " + context.device() + ": operand " + t.describe()
+                        + " is on " + t.device());
+            }
+        }
         int m = a.dim(-2);
         int k = a.dim(-1);
         int n = b.dim(-1);

@@ -18,7 +18,9 @@ import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 /**
  * Every {@link Backend} kernel on one device against its f64 definition. Inputs are made on the
@@ -513,6 +515,23 @@ abstract class BackendConformanceTest {
                 close(vi, vv[i], 1e-6, "adamw v");
                 close(pi, p[i], 1e-6, "adamw p");
             }
+        }
+    }
+
+    @Test
+    void backendsRefuseTensorsOfAnotherDevice() {
+        // A backend computes through raw addresses: given a tensor of another device it must refuse
+        // it, since on a GPU the CPU reading device memory (or cuBLAS reading host memory) crashes.
+        // The host emulator's device memory is host memory, so only these checks show the mistake there.
+        assumeFalse(device().equals(Device.CPU), "the CPU has no other device here");
+        try (Tensor onDev = Tensor.zeros(DType.F32, Shape.of(4, 4), device()); Tensor onHost = Tensor.zeros(DType.F32, 4, 4);
+             Tensor out = Tensor.empty(DType.F32, 4, 4); Tensor outDev = Tensor.empty(DType.F32, Shape.of(4, 4), device())) {
+            Backend cpu = Backends.of(Device.CPU);
+            assertThrows(IllegalArgumentException.class, () -> cpu.copy(onDev, out));
+            assertThrows(IllegalArgumentException.class, () -> cpu.matmul(onDev, onHost, out, false));
+            assertThrows(IllegalArgumentException.class, () -> cpu.unary(UnaryOp.EXP, onDev, out));
+            assertThrows(IllegalArgumentException.class, () -> backend().matmul(onHost, onDev, outDev, false));
+            assertThrows(IllegalArgumentException.class, () -> backend().matmul(onDev, onDev, out, false));
         }
     }
 
