@@ -98,6 +98,23 @@ public final class CudaBackend implements Backend {
                     n * src.dtype().byteSize(), toHost);
             return;
         }
+        if (!src.device().equals(dst.device())) {
+            // Between two GPUs. Each device orders its work on its own stream only, and the copy
+            // is queued on one of them: wait for both queues first (kernels that write src, or that
+            // still read dst's block before the allocator handed it out again, may be running), and
+            // for the copy before returning (src may be freed as soon as this returns, and its
+            // stream would then reuse the block while the copy still reads it).
+            if (src.dtype() != dst.dtype() || !src.isContiguous() || !dst.isContiguous()) {
+                throw new IllegalArgumentException("copy " + src.describe() + " -> " + dst.describe()
+                        + ": copies between devices need contiguous tensors of one dtype");
+            }
+            CudaContext.of(src.device()).synchronize();
+            CudaContext.of(dst.device()).synchronize();
+            context.copy(dst.segment().address() + dst.byteOffset(), src.segment().address() + src.byteOffset(),
+                    n * src.dtype().byteSize(), false);
+            context.synchronize();
+            return;
+        }
         if (src.dtype() == dst.dtype() && src.isContiguous() && dst.isContiguous()) {
             context.copy(dst.segment().address() + dst.byteOffset(), src.segment().address() + src.byteOffset(),
                     n * src.dtype().byteSize(), false);
