@@ -41,6 +41,9 @@ public final class Cublas {
             Map.entry(cublas_api_h.CUBLAS_STATUS_LICENSE_ERROR(), new Status("CUBLAS_STATUS_LICENSE_ERROR",
                     "the requested functionality needs a license")));
 
+    /** Bound functions a cuBLAS may lack: the status names, which arrived in a late CUDA 11 release. */
+    static final java.util.Set<String> OPTIONAL_FUNCTIONS = java.util.Set.of("cublasGetStatusName", "cublasGetStatusString");
+
     private Cublas() {
     }
 

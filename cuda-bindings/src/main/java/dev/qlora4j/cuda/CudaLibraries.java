@@ -23,7 +23,8 @@ import java.util.function.UnaryOperator;
  *       runs.</li>
  * </ol>
  * Sonames are tried newest major first: CUDA 13, then CUDA 12. Every function the bindings use
- * exists with the same signature in both. A directory is tried with all sonames before the next
+ * exists with the same signature in CUDA 13 and in CUDA 12 from 12.8 on (older 12.x runtimes lack
+ * {@code cudaLibraryGetKernel}; {@link CudaProbe} reports such a runtime as unusable). A directory is tried with all sonames before the next
  * directory, so a {@code CUDA_HOME} install wins over another version elsewhere.
  *
  * <p>Libraries live in {@link Arena#global()}: once loaded they stay for the life of the JVM. The

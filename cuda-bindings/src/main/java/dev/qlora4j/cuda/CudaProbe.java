@@ -2,7 +2,11 @@ package dev.qlora4j.cuda;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
 
 /**
  * Answers "can this process use CUDA, and if not, why?" without ever crashing: the library may be
@@ -68,6 +72,25 @@ public final class CudaProbe {
             if (count == 0) {
                 return new Result(false, "CUDA runtime loaded, but no CUDA device is present", runtime, 0, false);
             }
+            // The bindings resolve each function at its first call, so a runtime without one would
+            // pass this probe and fail mid-run (an ExceptionInInitializerError at the first kernel
+            // load): libcudart.so.12 exports cudaLibraryGetKernel, which loads our kernels, only
+            // from CUDA 12.8 on.
+            List<String> missing = missing(CudaLibraries.cudart(), cuda_runtime_h.class, Set.of());
+            if (!missing.isEmpty()) {
+                return new Result(false, "the CUDA runtime " + versionText(runtime) + " lacks " + String.join(", ", missing)
+                        + ", which qlora4j calls; it needs the runtime of CUDA 12.8 or newer", runtime, count, false);
+            }
+            try {
+                missing = missing(CudaLibraries.cublas(), cublas_api_h.class, Cublas.OPTIONAL_FUNCTIONS);
+            } catch (CudaUnavailableException e) {
+                return new Result(false, "CUDA runtime " + versionText(runtime) + " loaded, but cuBLAS did not: "
+                        + e.getMessage(), runtime, count, false);
+            }
+            if (!missing.isEmpty()) {
+                return new Result(false, "the cuBLAS library lacks " + String.join(", ", missing)
+                        + ", which qlora4j calls; install the cuBLAS of the CUDA runtime in use", runtime, count, false);
+            }
             // The emulator exports a symbol NVIDIA's runtime does not have.
             boolean emulated = CudaLibraries.cudart().find(EMULATOR_SYMBOL).isPresent();
             return new Result(true, count + (emulated ? " emulated CUDA device(s) (qlora4j host emulator)" : " CUDA device(s)"),
@@ -78,6 +101,20 @@ public final class CudaProbe {
             Throwable cause = e.getCause() != null ? e.getCause() : e;
             return new Result(false, "the library loaded as the CUDA runtime lacks a function: " + cause.getMessage(), 0, 0, false);
         }
+    }
+
+    /**
+     * The functions {@code bindings} ({@link cuda_runtime_h} or {@link cublas_api_h}) binds that
+     * {@code library} does not export, but for {@code optional} ones. A binding class holds one
+     * nested class per function, named after it, plus its {@code Lib}.
+     */
+    static List<String> missing(SymbolLookup library, Class<?> bindings, Set<String> optional) {
+        return Arrays.stream(bindings.getDeclaredClasses())
+                .map(Class::getSimpleName)
+                .filter(name -> !name.equals("Lib") && !optional.contains(name))
+                .filter(name -> library.find(name).isEmpty())
+                .sorted()
+                .toList();
     }
 
     private static String versionText(int version) {
