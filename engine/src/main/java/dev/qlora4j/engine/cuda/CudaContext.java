@@ -2,6 +2,7 @@ package dev.qlora4j.engine.cuda;
 
 import dev.qlora4j.cuda.Cublas;
 import dev.qlora4j.cuda.Cuda;
+import dev.qlora4j.cuda.CudaException;
 import dev.qlora4j.cuda.CudaProbe;
 import dev.qlora4j.cuda.CudaUnavailableException;
 import dev.qlora4j.cuda.cublas_api_h;
@@ -14,6 +15,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
@@ -34,6 +36,14 @@ public final class CudaContext {
     static final int MAX_GRID = 65535;
     /** A null pointer argument of {@link #launch}: an array a kernel is told is absent. */
     public static final Object NULL_POINTER = KernelArguments.Pointer.NULL;
+
+    /**
+     * Kernel faults (driver_types.h: illegal address, launch timeout, device assert, stack error,
+     * illegal instruction, misaligned address, invalid address space, invalid PC, launch failure):
+     * raised by a kernel while it runs, reported by whichever CUDA call on the device comes next,
+     * and sticky — the context is unusable from then on.
+     */
+    private static final Set<Integer> KERNEL_FAULTS = Set.of(700, 702, 710, 714, 715, 716, 717, 718, 719);
 
     private final Device device;
     private final MemorySegment stream;
@@ -106,13 +116,27 @@ public final class CudaContext {
 
     /** Makes this device current on the calling thread. */
     public void activate() {
-        Cuda.check(cuda_runtime_h.cudaSetDevice(device.index()), "cudaSetDevice");
+        check(cuda_runtime_h.cudaSetDevice(device.index()), "cudaSetDevice", device);
     }
 
     /** Waits until all queued work on the device's stream has finished; surfaces asynchronous kernel errors. */
     public void synchronize() {
         activate();
-        Cuda.check(cuda_runtime_h.cudaStreamSynchronize(stream), "cudaStreamSynchronize");
+        check(cuda_runtime_h.cudaStreamSynchronize(stream), "cudaStreamSynchronize", device);
+    }
+
+    /**
+     * {@link Cuda#check}, except that a kernel fault says what it is: work queued earlier failed
+     * while it ran, and {@code function} is only the call that reported it — the message would
+     * otherwise blame, say, the next copy or a {@code cudaFree}.
+     */
+    static void check(int rc, String function, Device device) {
+        if (KERNEL_FAULTS.contains(rc)) {
+            throw new CudaException(function + " on " + device + " (reporting a kernel, copy or GEMM queued earlier that"
+                    + " failed as it ran, not necessarily this call; the device stays unusable in this process; rerun with"
+                    + " CUDA_LAUNCH_BLOCKING=1 to have the failing launch report it)", rc, Cuda.errorName(rc), Cuda.errorString(rc));
+        }
+        Cuda.check(rc, function);
     }
 
     /**
@@ -149,8 +173,8 @@ public final class CudaContext {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment grid = cuda_runtime_h.dim3(arena, (int) blocks, 1, 1);
             MemorySegment block = cuda_runtime_h.dim3(arena, BLOCK, 1, 1);
-            Cuda.check(cuda_runtime_h.cudaLaunchKernel(function, grid, block, KernelArguments.build(arena, this, args),
-                    0L, stream), "cudaLaunchKernel(" + kernel + ")");
+            check(cuda_runtime_h.cudaLaunchKernel(function, grid, block, KernelArguments.build(arena, this, args),
+                    0L, stream), "cudaLaunchKernel(" + kernel + ")", device);
         }
     }
 
@@ -163,8 +187,8 @@ public final class CudaContext {
             return;
         }
         activate();
-        Cuda.check(cuda_runtime_h.cudaMemcpyAsync(MemorySegment.ofAddress(dst), MemorySegment.ofAddress(src), bytes,
-                cuda_runtime_h.cudaMemcpyDefault(), stream), "cudaMemcpyAsync");
+        check(cuda_runtime_h.cudaMemcpyAsync(MemorySegment.ofAddress(dst), MemorySegment.ofAddress(src), bytes,
+                cuda_runtime_h.cudaMemcpyDefault(), stream), "cudaMemcpyAsync", device);
         if (toHost) {
             synchronize();
         }
@@ -174,7 +198,7 @@ public final class CudaContext {
     public void zero(long address, long bytes) {
         if (bytes > 0) {
             activate();
-            Cuda.check(cuda_runtime_h.cudaMemsetAsync(MemorySegment.ofAddress(address), 0, bytes, stream), "cudaMemsetAsync");
+            check(cuda_runtime_h.cudaMemsetAsync(MemorySegment.ofAddress(address), 0, bytes, stream), "cudaMemsetAsync", device);
         }
     }
 }

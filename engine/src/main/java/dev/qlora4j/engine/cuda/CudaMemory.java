@@ -1,6 +1,5 @@
 package dev.qlora4j.engine.cuda;
 
-import dev.qlora4j.cuda.Cuda;
 import dev.qlora4j.cuda.cuda_runtime_h;
 import dev.qlora4j.engine.RawMemory;
 
@@ -32,7 +31,7 @@ final class CudaMemory implements RawMemory {
                 throw new OutOfMemoryError("cudaMalloc(" + bytes + ") on " + context.device()
                         + ": the device is out of memory");
             }
-            Cuda.check(rc, "cudaMalloc");
+            CudaContext.check(rc, "cudaMalloc", context.device());
             return out.get(ValueLayout.ADDRESS, 0).address();
         }
     }
@@ -40,6 +39,6 @@ final class CudaMemory implements RawMemory {
     @Override
     public void free(long address) {
         context.activate();
-        Cuda.check(cuda_runtime_h.cudaFree(MemorySegment.ofAddress(address)), "cudaFree");
+        CudaContext.check(cuda_runtime_h.cudaFree(MemorySegment.ofAddress(address)), "cudaFree", context.device());
     }
 }
