@@ -10,6 +10,8 @@ import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
@@ -49,6 +51,18 @@ abstract class CudaQuantizedConformance {
             sameAsCpu(FourBitWeight.quantize(odd, QuantType.NF4, 32, true));
             sameAsCpu(Int8Weight.quantize(w));
         }
+    }
+
+    @Test
+    void codeTablesAreCopiedToTheDeviceOnce() {
+        float[] code = QuantType.NF4.codeValues();
+        Tensor t = CudaDequantize.table(device(), code);
+        assertSame(t, CudaDequantize.table(device(), code.clone()));
+        assertEquals(device(), t.device());
+        assertArrayEquals(code, t.toFloatArray());
+        float[] other = code.clone();
+        other[3] = -other[3];
+        assertNotSame(t, CudaDequantize.table(device(), other));
     }
 
     @Test
