@@ -1,9 +1,14 @@
 package dev.qlora4j.autograd;
 
+import dev.qlora4j.engine.BinaryOp;
+import dev.qlora4j.engine.DType;
 import dev.qlora4j.engine.Ops;
+import dev.qlora4j.engine.ReduceOp;
 import dev.qlora4j.engine.Tensor;
+import dev.qlora4j.engine.UnaryOp;
 
 import java.util.List;
+import java.util.function.Function;
 
 /** Training-loop helpers: the learning-rate schedule and gradient clipping. */
 public final class Training {
@@ -31,7 +36,7 @@ public final class Training {
      * @return the norm before clipping
      */
     public static double clipGradNorm(List<Var> parameters, double maxNorm) {
-        double norm = Math.sqrt(squaredNorm(gradients(parameters)));
+        double norm = norm(gradients(parameters));
         if (norm > maxNorm) {
             float factor = (float) (maxNorm / (norm + 1e-6));
             try (Tensor f = Tensor.of(new float[]{factor})) {
@@ -53,22 +58,55 @@ public final class Training {
     }
 
     /**
-     * Σ t² over every element of every tensor, summed on the tensors' device so that only one
-     * number crosses to the host; NaN or infinity when an element is (or when a square overflows f32).
+     * The L2 norm of every element of every tensor, computed on the tensors' device with two numbers
+     * crossing to the host, as {@code max|t| · sqrt(Σ (t / max|t|)²)}: summing plain squares in f32
+     * would overflow into a false infinity once an element passes about 1.8e19 (clipping would then
+     * zero every gradient, and AdamW call the step non-finite). NaN or infinity exactly when an
+     * element is.
      */
-    static double squaredNorm(List<Tensor> tensors) {
+    static double norm(List<Tensor> tensors) {
+        List<Tensor> nonEmpty = tensors.stream().filter(t -> t.numel() > 0).toList();
+        if (nonEmpty.isEmpty()) {
+            return 0;
+        }
+        float max;
+        try (Tensor m = fold(nonEmpty, BinaryOp.MAX, flat -> {
+            try (Tensor a = Ops.unary(UnaryOp.ABS, flat)) {
+                return Ops.reduce(ReduceOp.MAX, a, 0, true);
+            }
+        })) {
+            max = m.getFlat(0);
+        }
+        if (max == 0 || !Float.isFinite(max)) {
+            return max;
+        }
+        double sum;
+        try (Tensor d = Tensor.of(new float[]{max}, 1); Tensor total = fold(nonEmpty, BinaryOp.ADD, flat -> {
+            try (Tensor q = Ops.div(flat, d); Tensor sq = Ops.mul(q, q)) {
+                return Ops.reduce(ReduceOp.SUM, sq, 0, true);
+            }
+        })) {
+            sum = total.getFlat(0);
+        }
+        return max * Math.sqrt(sum);
+    }
+
+    /** {@code combine} over {@code perTensor} of each tensor flattened: a [1] tensor on their device. */
+    private static Tensor fold(List<Tensor> tensors, BinaryOp combine, Function<Tensor, Tensor> perTensor) {
         Tensor total = null;
         try {
             for (Tensor g : tensors) {
-                try (Tensor flat = g.reshape(-1); Tensor sq = Ops.mul(flat, flat); Tensor sum = Ops.sum(sq, 0)) {
-                    Tensor next = total == null ? Ops.cast(sum, dev.qlora4j.engine.DType.F32) : Ops.add(total, sum);
+                try (Tensor flat = g.reshape(-1); Tensor part = perTensor.apply(flat)) {
+                    Tensor next = total == null ? Ops.cast(part, DType.F32) : Ops.binary(combine, total, part);
                     if (total != null) {
                         total.close();
                     }
                     total = next;
                 }
             }
-            return total == null ? 0 : total.getFlat(0);
+            Tensor result = total;
+            total = null;
+            return result;
         } finally {
             if (total != null) {
                 total.close();

@@ -60,6 +60,28 @@ class AdamWTest {
     }
 
     @Test
+    void hugeFiniteGradientsAreClippedNotCalledInfinite() {
+        // 3e19² overflows f32: a norm summed from plain f32 squares is infinite, which made clipping
+        // scale every gradient by 0 and AdamW refuse a finite step.
+        try (Tensor value = Tensor.of(new float[]{1, 2}, 2); AdamW opt = AdamW.withDefaults()) {
+            Var param = Var.leaf(value, true);
+            param.accumulate(Tensor.of(new float[]{3e19f, -4e19f}, 2));
+            assertEquals(5e19, Training.clipGradNorm(List.of(param), 1.0), 5e19 * 1e-6);
+            assertEquals(0.6, param.grad().getFlat(0), 1e-5);
+            assertEquals(-0.8, param.grad().getFlat(1), 1e-5);
+            param.zeroGrad();
+            param.accumulate(Tensor.of(new float[]{3e19f, -4e19f}, 2));
+            opt.step(List.of(param), 0.1f);
+            assertEquals(1, opt.steps());
+            param.zeroGrad();
+            param.accumulate(Tensor.of(new float[]{Float.POSITIVE_INFINITY, 1}, 2));
+            assertThrows(IllegalStateException.class, () -> opt.step(List.of(param), 0.1f));
+            assertEquals(Double.POSITIVE_INFINITY, Training.norm(Training.gradients(List.of(param))));
+            param.zeroGrad();
+        }
+    }
+
+    @Test
     void clippingAndTheWarmupCosineSchedule() {
         try (Tensor a = Tensor.of(new float[]{3, 0}, 2); Tensor b = Tensor.of(new float[]{0, 4}, 2)) {
             Var pa = Var.leaf(a, true);
