@@ -47,8 +47,8 @@ final class CrossEntropyOp {
         int count = valid;
         Tensor loss;
         try (Tensor picked = Tensor.empty(DType.F32, Shape.of(n), device); Tensor sum = pickAndSum(backend, lsm, onDevice, ignoreIndex, picked);
-             Tensor factor = Tensor.of(new float[]{-1f / count}, 1); Tensor f = factor.to(device)) {
-            loss = Ops.mul(sum, f);
+             Tensor factor = Tensor.of(new float[]{-1f / count}, 1)) {
+            loss = Ops.mul(sum, factor);
         }
         return Tape.output(loss, new Node(logits) {
             @Override

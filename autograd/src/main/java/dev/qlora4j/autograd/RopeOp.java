@@ -3,7 +3,10 @@ package dev.qlora4j.autograd;
 import dev.qlora4j.engine.Backends;
 import dev.qlora4j.engine.DType;
 import dev.qlora4j.engine.Device;
+import dev.qlora4j.engine.DeviceConstants;
 import dev.qlora4j.engine.Tensor;
+
+import java.util.List;
 
 /**
  * Rotary position embedding in Hugging Face's rotate-half form, on x [B, H, T, hd] for positions
@@ -33,6 +36,14 @@ final class RopeOp {
         return new float[][]{cos, sin};
     }
 
+    /** The tables as one host tensor [2, T, hd]: cos, then sin. */
+    private static Tensor cosAndSin(int t, int hd, int offset, double theta) {
+        float[][] cs = tables(t, hd, offset, theta);
+        float[] both = java.util.Arrays.copyOf(cs[0], 2 * cs[0].length);
+        System.arraycopy(cs[1], 0, both, cs[0].length, cs[1].length);
+        return Tensor.of(both, 2, t, hd);
+    }
+
     static Var apply(Var x, int offset, double theta) {
         Tensor tx = x.value();
         if (tx.rank() != 4 || tx.dim(3) % 2 != 0) {
@@ -40,13 +51,14 @@ final class RopeOp {
         }
         int t = tx.dim(2);
         int hd = tx.dim(3);
-        float[][] cs = tables(t, hd, offset, theta);
         Device device = tx.device();
+        // The same tables serve every layer and step: on a GPU they are copied there once.
         Tensor cos;
         Tensor sin;
-        try (Tensor c = Tensor.of(cs[0], t, hd); Tensor s = Tensor.of(cs[1], t, hd)) {
-            cos = c.to(device);
-            sin = s.to(device);
+        try (Tensor both = DeviceConstants.on(device, List.of("rope", t, hd, offset, theta), () -> cosAndSin(t, hd, offset, theta));
+             Tensor c = both.slice(0, 0, 1); Tensor s = both.slice(0, 1, 2)) {
+            cos = c.reshape(t, hd);
+            sin = s.reshape(t, hd);
         }
         Tensor y = rotate(tx, cos, sin, false);
         return Tape.output(y, new Node(x) {

@@ -1,6 +1,7 @@
 package dev.qlora4j.engine;
 
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * Tensor operations that allocate their result: each checks its arguments (shapes, dtypes,
@@ -76,7 +77,11 @@ public final class Ops {
         // PyTorch): it is moved there rather than refused.
         if (isHostScalar(a, b) || isHostScalar(b, a)) {
             boolean moveA = isHostScalar(a, b);
-            try (Tensor moved = (moveA ? a : b).to(moveA ? b.device() : a.device())) {
+            Tensor scalar = moveA ? a : b;
+            // Kept on the device by value: a step multiplies by the same few constants every time.
+            List<Object> key = List.of("scalar", scalar.dtype(), scalar.shape().toString(),
+                    Float.floatToRawIntBits(scalar.getFlat(0)));
+            try (Tensor moved = DeviceConstants.on(moveA ? b.device() : a.device(), key, () -> scalar.contiguous())) {
                 return moveA ? binary(op, moved, b) : binary(op, a, moved);
             }
         }

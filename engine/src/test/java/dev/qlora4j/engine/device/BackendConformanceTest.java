@@ -536,6 +536,23 @@ abstract class BackendConformanceTest {
     }
 
     @Test
+    void constantsCrossToADeviceOnce() {
+        int[] made = new int[1];
+        java.util.List<Object> key = java.util.List.of("conformance", device().toString(), 2.5f);
+        for (int call = 0; call < 3; call++) {
+            try (Tensor c = dev.qlora4j.engine.DeviceConstants.on(device(), key, () -> {
+                made[0]++;
+                return Tensor.of(new float[]{2.5f, -1f}, 2);
+            })) {
+                assertEquals(device(), c.device());
+                assertArrayEquals(new float[]{2.5f, -1f}, c.toFloatArray());
+            }
+        }
+        // The CPU uses the host tensor as made; a device keeps its first copy.
+        assertEquals(device().equals(Device.CPU) ? 3 : 1, made[0]);
+    }
+
+    @Test
     void deviceMemoryIsCountedAndReturned() {
         long before = backend().allocator().stats().live();
         try (Tensor x = Tensor.empty(DType.F32, Shape.of(1 << 16), device())) {
