@@ -158,9 +158,40 @@ public final class CudaBackend implements Backend {
         for (int d = axis + 1; d < x.rank(); d++) {
             inner *= x.dim(d);
         }
+        long len = x.dim(axis);
         try (Tensor xc = x.contiguous()) {
-            context.launchRows(kernels(), "reduce_f32", outer * inner, op.ordinal(), xc, out, outer, (long) x.dim(axis), inner);
+            long chunk = op == ReduceOp.MEAN ? 0 : twoPassChunk(outer * inner, len);
+            if (chunk == 0) {
+                context.launchRows(kernels(), "reduce_f32", outer * inner, op.ordinal(), xc, out, outer, len, inner);
+                return;
+            }
+            // [outer, len, inner] is [outer·chunks, chunk, inner]: first every chunk, then the chunks.
+            long chunks = len / chunk;
+            try (Tensor partial = Tensor.empty(DType.F32, dev.qlora4j.engine.Shape.of((int) (outer * chunks * inner)), device())) {
+                context.launchRows(kernels(), "reduce_f32", outer * chunks * inner, op.ordinal(), xc, partial,
+                        outer * chunks, chunk, inner);
+                context.launchRows(kernels(), "reduce_f32", outer * inner, op.ordinal(), partial, out, outer, chunks, inner);
+            }
         }
+    }
+
+    /**
+     * The chunk length that splits a long reduction in two passes, or 0 for one pass. The kernel
+     * gives each output one block of 256 threads: when there are few outputs and each reduces a
+     * long axis (a whole gradient's sum of squares), a handful of blocks would do all the work, so
+     * the axis is cut into chunks reduced by blocks of their own, then the chunks. A chunk must
+     * divide the axis exactly; an axis with no divisor in range keeps one pass.
+     */
+    static long twoPassChunk(long outputs, long len) {
+        if (outputs >= 1024 || len < (1 << 16)) {
+            return 0;
+        }
+        for (long chunk = 1 << 14; chunk >= 1 << 10; chunk--) {
+            if (len % chunk == 0) {
+                return chunk;
+            }
+        }
+        return 0;
     }
 
     @Override

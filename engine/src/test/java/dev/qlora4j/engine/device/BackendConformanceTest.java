@@ -358,6 +358,34 @@ abstract class BackendConformanceTest {
     }
 
     @Test
+    void reductionsOfOneLongAxis() {
+        // Long enough that a GPU reduces it in two passes (chunks, then the chunks), and one length
+        // with no divisor in the chunk range, which keeps one pass.
+        SplittableRandom r = new SplittableRandom(13);
+        for (int n : new int[]{1 << 17, 3 * 5 * 7 * 11 * 13 * 17, 65537}) {
+            float[] v = random(r, n, -2, 2);
+            double sum = 0;
+            double scale = 0;
+            double max = Double.NEGATIVE_INFINITY;
+            double min = Double.POSITIVE_INFINITY;
+            for (float x : v) {
+                sum += x;
+                scale += Math.abs(x);
+                max = Math.max(max, x);
+                min = Math.min(min, x);
+            }
+            try (Tensor x = onDevice(v, n); Tensor s = Ops.reduce(ReduceOp.SUM, x, 0, false);
+                 Tensor mx = Ops.reduce(ReduceOp.MAX, x, 0, false); Tensor mn = Ops.reduce(ReduceOp.MIN, x, 0, false);
+                 Tensor mean = Ops.reduce(ReduceOp.MEAN, x, 0, false)) {
+                assertEquals(sum, s.getFlat(0), 1e-6 * scale, "sum of " + n);
+                assertEquals(sum / n, mean.getFlat(0), 1e-6 * scale / n, "mean of " + n);
+                assertEquals(max, mx.getFlat(0), 0, "max of " + n);
+                assertEquals(min, mn.getFlat(0), 0, "min of " + n);
+            }
+        }
+    }
+
+    @Test
     void softmaxLogSoftmaxAndRmsNormPerRow() {
         SplittableRandom r = new SplittableRandom(8);
         int rows = 7;
