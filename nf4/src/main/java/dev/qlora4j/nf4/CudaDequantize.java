@@ -2,7 +2,7 @@ package dev.qlora4j.nf4;
 
 import dev.qlora4j.engine.DType;
 import dev.qlora4j.engine.Device;
-import dev.qlora4j.engine.Scope;
+import dev.qlora4j.engine.DeviceConstants;
 import dev.qlora4j.engine.Shape;
 import dev.qlora4j.engine.Tensor;
 import dev.qlora4j.engine.cuda.CudaContext;
@@ -10,8 +10,6 @@ import dev.qlora4j.engine.cuda.CudaModule;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Dequantization on a CUDA device, with the kernels of {@code cuda/dequant.cu}: all of a weight, or
@@ -19,8 +17,6 @@ import java.util.concurrent.ConcurrentHashMap;
  * to {@link Dequantize} on the CPU: the kernels do the same f32 operations in the same order.
  */
 final class CudaDequantize {
-    private static final Map<TableKey, Tensor> TABLES = new ConcurrentHashMap<>();
-
     private CudaDequantize() {
     }
 
@@ -87,8 +83,8 @@ final class CudaDequantize {
         int nestedBs = FourBitWeight.NESTED_BLOCKSIZE;
         long firstBlock = start / bs;
         long blocks = (n + bs - 1) / bs;
-        Tensor codeOnDevice = table(result.device(), f.type().codeValues());
-        try (Tensor packed = slice(f.packed(), start / 2, (n + 1) / 2);
+        try (Tensor codeOnDevice = table(result.device(), f.type().codeValues());
+             Tensor packed = slice(f.packed(), start / 2, (n + 1) / 2);
              Tensor scales = slice(f.absmaxTensor(), firstBlock, blocks)) {
             if (!f.doubleQuant()) {
                 context.launch(kernels(context), "dequant_4bit", (n + 7) / 8, packed, scales, CudaContext.NULL_POINTER,
@@ -98,8 +94,8 @@ final class CudaDequantize {
             }
             long firstNested = firstBlock / nestedBs;
             long lastNested = (firstBlock + blocks - 1) / nestedBs;
-            Tensor mapOnDevice = table(result.device(), f.nestedCode());
-            try (Tensor nestedAbsmax = slice(f.nestedAbsmax(), firstNested, lastNested - firstNested + 1)) {
+            try (Tensor mapOnDevice = table(result.device(), f.nestedCode());
+                 Tensor nestedAbsmax = slice(f.nestedAbsmax(), firstNested, lastNested - firstNested + 1)) {
                 context.launch(kernels(context), "dequant_4bit", (n + 7) / 8, packed, CudaContext.NULL_POINTER, scales,
                         mapOnDevice, nestedAbsmax, f.offset(), codeOnDevice, result, result.dtype().ordinal(), n, bs, nestedBs);
             }
@@ -108,25 +104,17 @@ final class CudaDequantize {
 
     /**
      * {@code values} (a 16-entry code book or a 256-entry nested map) as an F32 tensor on
-     * {@code device}, copied there once and kept for the process: every product with a quantized
-     * weight decodes with them, and a fresh host-to-device copy per call would cost an allocation
-     * and a copy from pageable memory (which may wait for the device's queue) each time. Shared;
-     * never close it.
+     * {@code device}, to close: every product with a quantized weight decodes with them, so they
+     * are copied there once and kept ({@link DeviceConstants}).
      */
     static Tensor table(Device device, float[] values) {
-        List<Float> key = new ArrayList<>(values.length);
+        // Boxed, the values compare bit for bit (Float.equals), as a key must.
+        List<Object> key = new ArrayList<>(values.length + 1);
+        key.add("nf4 table");
         for (float v : values) {
             key.add(v);
         }
-        return TABLES.computeIfAbsent(new TableKey(device, key), k -> Scope.unscoped(() -> {
-            try (Tensor host = Tensor.of(values, values.length)) {
-                return host.to(device);
-            }
-        }));
-    }
-
-    /** A table's device and values (boxed: compared bit for bit, as Float.equals does). */
-    private record TableKey(Device device, List<Float> values) {
+        return DeviceConstants.on(device, key, () -> Tensor.of(values, values.length));
     }
 
     /** Elements [start, start + count) of a tensor in row-major order, as a view. */
