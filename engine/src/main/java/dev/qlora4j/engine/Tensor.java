@@ -138,6 +138,29 @@ public final class Tensor implements AutoCloseable {
         return closed;
     }
 
+    /**
+     * The stride, in elements, between consecutive matrices of the batch axes (all but the last two)
+     * when they collapse to a single one, as a batched GEMM needs; 0 when there is at most one
+     * matrix; -1 when they do not collapse (a copy is needed).
+     */
+    public long matrixBatchStride() {
+        long stride = 0;
+        long expected = -1;
+        for (int d = shape.rank() - 3; d >= 0; d--) {
+            if (shape.dim(d) == 1) {
+                continue;
+            }
+            if (expected >= 0 && strides[d] != expected) {
+                return -1;
+            }
+            if (expected < 0) {
+                stride = strides[d];
+            }
+            expected = strides[d] * shape.dim(d);
+        }
+        return stride;
+    }
+
     /** True when the elements are laid out in row-major order with no gaps. */
     public boolean isContiguous() {
         long expected = 1;

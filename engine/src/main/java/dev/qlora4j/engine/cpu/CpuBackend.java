@@ -98,34 +98,11 @@ public final class CpuBackend implements Backend, AutoCloseable {
 
     /** t itself (as a view to close) when its batch axes collapse to one stride, else a contiguous copy. */
     private static Tensor batchable(Tensor t) {
-        return batchStride(t) >= 0 ? t.slice(0, 0, t.dim(0)) : t.contiguous();
-    }
-
-    /** The single stride between consecutive matrices of t's batch, or -1 when its batch axes do not collapse. */
-    private static long batchStride(Tensor t) {
-        int r = t.rank();
-        if (r <= 3) {
-            return r == 3 ? t.stride(0) : 0;
-        }
-        long stride = -1;
-        long expected = -1;
-        for (int d = r - 3; d >= 0; d--) {
-            if (t.dim(d) == 1) {
-                continue;
-            }
-            if (expected >= 0 && t.stride(d) != expected) {
-                return -1;
-            }
-            if (stride < 0) {
-                stride = t.stride(d);
-            }
-            expected = t.stride(d) * t.dim(d);
-        }
-        return Math.max(stride, 0);
+        return t.matrixBatchStride() >= 0 ? t.slice(0, 0, t.dim(0)) : t.contiguous();
     }
 
     private static MatrixOperand asBatch(Tensor t) {
-        return new MatrixOperand(t.segment(), t.dtype(), t.offset(), batchStride(t), t.stride(-2), t.stride(-1));
+        return new MatrixOperand(t.segment(), t.dtype(), t.offset(), t.matrixBatchStride(), t.stride(-2), t.stride(-1));
     }
 
     /**

@@ -7,6 +7,7 @@ import dev.qlora4j.engine.BinaryOp;
 import dev.qlora4j.engine.DType;
 import dev.qlora4j.engine.Device;
 import dev.qlora4j.engine.ReduceOp;
+import dev.qlora4j.engine.Shape;
 import dev.qlora4j.engine.Tensor;
 import dev.qlora4j.engine.UnaryOp;
 
@@ -66,7 +67,7 @@ public final class CudaBackend implements Backend {
             throw new IllegalArgumentException("fill: " + t.describe() + " is not contiguous; fill a contiguous tensor and copy it");
         }
         if (Float.floatToRawIntBits(value) == 0) {
-            context.zero(t.segment().address() + t.byteOffset(), t.numel() * t.dtype().byteSize());
+            context.zero(CudaContext.address(t), t.numel() * t.dtype().byteSize());
             return;
         }
         // The element's bytes, converted exactly as a CPU tensor converts a float.
@@ -87,37 +88,30 @@ public final class CudaBackend implements Backend {
         if (n == 0) {
             return;
         }
-        boolean fromHost = src.device().equals(Device.CPU);
         boolean toHost = dst.device().equals(Device.CPU);
-        if (fromHost || toHost) {
-            if (src.dtype() != dst.dtype() || !src.isContiguous() || !dst.isContiguous()) {
-                throw new IllegalArgumentException("copy " + src.describe() + " -> " + dst.describe()
-                        + ": host/device copies need contiguous tensors of one dtype");
-            }
-            context.copy(dst.segment().address() + dst.byteOffset(), src.segment().address() + src.byteOffset(),
-                    n * src.dtype().byteSize(), toHost);
-            return;
-        }
+        boolean betweenGpus = !src.device().equals(dst.device()) && !toHost && !src.device().equals(Device.CPU);
         if (!src.device().equals(dst.device())) {
-            // Between two GPUs. Each device orders its work on its own stream only, and the copy
-            // is queued on one of them: wait for both queues first (kernels that write src, or that
-            // still read dst's block before the allocator handed it out again, may be running), and
-            // for the copy before returning (src may be freed as soon as this returns, and its
-            // stream would then reuse the block while the copy still reads it).
             if (src.dtype() != dst.dtype() || !src.isContiguous() || !dst.isContiguous()) {
                 throw new IllegalArgumentException("copy " + src.describe() + " -> " + dst.describe()
                         + ": copies between devices need contiguous tensors of one dtype");
             }
-            CudaContext.of(src.device()).synchronize();
-            CudaContext.of(dst.device()).synchronize();
-            context.copy(dst.segment().address() + dst.byteOffset(), src.segment().address() + src.byteOffset(),
-                    n * src.dtype().byteSize(), false);
-            context.synchronize();
+            if (betweenGpus) {
+                // Each device orders its work on its own stream only, and the copy is queued on one
+                // of them: wait for both queues first (kernels that write src, or that still read
+                // dst's block before the allocator handed it out again, may be running), and for the
+                // copy before returning (src may be freed as soon as this returns, and its stream
+                // would then reuse the block while the copy still reads it).
+                CudaContext.of(src.device()).synchronize();
+                CudaContext.of(dst.device()).synchronize();
+            }
+            context.copy(CudaContext.address(dst), CudaContext.address(src), n * src.dtype().byteSize(), toHost);
+            if (betweenGpus) {
+                context.synchronize();
+            }
             return;
         }
         if (src.dtype() == dst.dtype() && src.isContiguous() && dst.isContiguous()) {
-            context.copy(dst.segment().address() + dst.byteOffset(), src.segment().address() + src.byteOffset(),
-                    n * src.dtype().byteSize(), false);
+            context.copy(CudaContext.address(dst), CudaContext.address(src), n * src.dtype().byteSize(), false);
             return;
         }
         int[] dims = src.shape().dims();
@@ -167,7 +161,7 @@ public final class CudaBackend implements Backend {
             }
             // [outer, len, inner] is [outer·chunks, chunk, inner]: first every chunk, then the chunks.
             long chunks = len / chunk;
-            try (Tensor partial = Tensor.empty(DType.F32, dev.qlora4j.engine.Shape.of((int) (outer * chunks * inner)), device())) {
+            try (Tensor partial = Tensor.empty(DType.F32, Shape.of((int) (outer * chunks * inner)), device())) {
                 context.launchRows(kernels(), "reduce_f32", outer * chunks * inner, op.ordinal(), xc, partial,
                         outer * chunks, chunk, inner);
                 context.launchRows(kernels(), "reduce_f32", outer * inner, op.ordinal(), partial, out, outer, chunks, inner);

@@ -9,6 +9,7 @@ import dev.qlora4j.cuda.cublas_api_h;
 import dev.qlora4j.cuda.cuda_runtime_h;
 import dev.qlora4j.engine.Allocator;
 import dev.qlora4j.engine.Device;
+import dev.qlora4j.engine.Tensor;
 
 import java.io.InputStream;
 import java.lang.foreign.Arena;
@@ -112,6 +113,11 @@ public final class CudaContext {
 
     MemorySegment cublas() {
         return cublas;
+    }
+
+    /** The address of t's first element, for a CUDA call (device memory, or host memory in a copy). */
+    static long address(Tensor t) {
+        return t.segment().address() + t.byteOffset();
     }
 
     /** Makes this device current on the calling thread. */

@@ -84,8 +84,8 @@ final class CudaMatmul {
                 gemm(context, ac, bc, out, batch * m, n, k, 1, 0, 0, accumulate);
                 return;
             }
-            long strideA = batchStride(ac);
-            long strideB = bc.rank() == 2 ? 0 : batchStride(bc);
+            long strideA = ac.matrixBatchStride();
+            long strideB = bc.rank() == 2 ? 0 : bc.matrixBatchStride();
             if (strideA < 0 || strideB < 0) {
                 try (Tensor a2 = strideA < 0 ? ac.contiguous() : ac.slice(0, 0, ac.dim(0));
                      Tensor b2 = strideB < 0 ? bc.contiguous() : bc.slice(0, 0, bc.dim(0))) {
@@ -145,25 +145,6 @@ final class CudaMatmul {
         return t.dtype() == type ? t.slice(0, 0, t.dim(0)) : Ops.cast(t, type);
     }
 
-    /** The single stride between consecutive matrices of t's batch axes (0 for none), or -1 when they do not collapse. */
-    static long batchStride(Tensor t) {
-        long stride = 0;
-        long expected = -1;
-        for (int d = t.rank() - 3; d >= 0; d--) {
-            if (t.dim(d) == 1) {
-                continue;
-            }
-            if (expected >= 0 && t.stride(d) != expected) {
-                return -1;
-            }
-            if (expected < 0) {
-                stride = t.stride(d);
-            }
-            expected = t.stride(d) * t.dim(d);
-        }
-        return stride;
-    }
-
     private static int cudaType(DType t) {
         return switch (t) {
             case F32 -> cublas_api_h.CUDA_R_32F();
@@ -174,6 +155,6 @@ final class CudaMatmul {
     }
 
     private static MemorySegment address(Tensor t) {
-        return MemorySegment.ofAddress(t.segment().address() + t.byteOffset());
+        return MemorySegment.ofAddress(CudaContext.address(t));
     }
 }

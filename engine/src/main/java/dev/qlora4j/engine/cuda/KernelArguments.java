@@ -41,7 +41,7 @@ final class KernelArguments {
                             + " is not on " + context.device());
                 }
                 MemorySegment s = arena.allocate(ValueLayout.ADDRESS);
-                s.set(ValueLayout.ADDRESS, 0, MemorySegment.ofAddress(t.segment().address() + t.byteOffset()));
+                s.set(ValueLayout.ADDRESS, 0, MemorySegment.ofAddress(CudaContext.address(t)));
                 yield s;
             }
             case Pointer p -> {
