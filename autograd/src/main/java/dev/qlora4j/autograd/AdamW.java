@@ -48,8 +48,8 @@ public final class AdamW implements AutoCloseable {
      * @throws IllegalStateException when a gradient holds NaN or infinity: the weights stay untouched
      */
     public void step(List<Var> parameters, float lr) {
-        // One norm over every gradient, so that a GPU is waited for little; only a bad step looks further.
-        if (!Double.isFinite(Training.norm(Training.gradients(parameters)))) {
+        // One max over every gradient, so that a GPU is waited for once; only a bad step looks further.
+        if (!Float.isFinite(Training.maxAbs(Training.gradients(parameters)))) {
             for (Var p : parameters) {
                 if (p.grad() != null && !finite(p.grad())) {
                     throw new IllegalStateException("AdamW step " + (steps + 1) + ": the gradient of " + p
@@ -76,9 +76,9 @@ public final class AdamW implements AutoCloseable {
         }
     }
 
-    /** Whether every element is finite: the norm is NaN or infinite exactly when an element is. */
+    /** Whether every element is finite: the largest |element| is NaN or infinite exactly when one is. */
     private static boolean finite(Tensor t) {
-        return Double.isFinite(Training.norm(List.of(t)));
+        return Float.isFinite(Training.maxAbs(List.of(t)));
     }
 
     /**

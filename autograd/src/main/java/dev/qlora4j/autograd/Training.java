@@ -65,23 +65,12 @@ public final class Training {
      * element is.
      */
     static double norm(List<Tensor> tensors) {
-        List<Tensor> nonEmpty = tensors.stream().filter(t -> t.numel() > 0).toList();
-        if (nonEmpty.isEmpty()) {
-            return 0;
-        }
-        float max;
-        try (Tensor m = fold(nonEmpty, BinaryOp.MAX, flat -> {
-            try (Tensor a = Ops.unary(UnaryOp.ABS, flat)) {
-                return Ops.reduce(ReduceOp.MAX, a, 0, true);
-            }
-        })) {
-            max = m.getFlat(0);
-        }
+        float max = maxAbs(tensors);
         if (max == 0 || !Float.isFinite(max)) {
             return max;
         }
         double sum;
-        try (Tensor d = Tensor.of(new float[]{max}, 1); Tensor total = fold(nonEmpty, BinaryOp.ADD, flat -> {
+        try (Tensor d = Tensor.of(new float[]{max}, 1); Tensor total = fold(tensors, BinaryOp.ADD, flat -> {
             try (Tensor q = Ops.div(flat, d); Tensor sq = Ops.mul(q, q)) {
                 return Ops.reduce(ReduceOp.SUM, sq, 0, true);
             }
@@ -91,11 +80,31 @@ public final class Training {
         return max * Math.sqrt(sum);
     }
 
-    /** {@code combine} over {@code perTensor} of each tensor flattened: a [1] tensor on their device. */
+    /**
+     * The largest |element| of all the tensors, computed on their device (one number crosses to the
+     * host); NaN or infinity exactly when an element is, so it also answers "is everything finite?".
+     */
+    static float maxAbs(List<Tensor> tensors) {
+        try (Tensor m = fold(tensors, BinaryOp.MAX, flat -> {
+            try (Tensor a = Ops.unary(UnaryOp.ABS, flat)) {
+                return Ops.reduce(ReduceOp.MAX, a, 0, true);
+            }
+        })) {
+            return m == null ? 0 : m.getFlat(0);
+        }
+    }
+
+    /**
+     * {@code combine} over {@code perTensor} of each non-empty tensor flattened: a [1] tensor on
+     * their device, or null when every tensor is empty.
+     */
     private static Tensor fold(List<Tensor> tensors, BinaryOp combine, Function<Tensor, Tensor> perTensor) {
         Tensor total = null;
         try {
             for (Tensor g : tensors) {
+                if (g.numel() == 0) {
+                    continue;
+                }
                 try (Tensor flat = g.reshape(-1); Tensor part = perTensor.apply(flat)) {
                     Tensor next = total == null ? Ops.cast(part, DType.F32) : Ops.binary(combine, total, part);
                     if (total != null) {
