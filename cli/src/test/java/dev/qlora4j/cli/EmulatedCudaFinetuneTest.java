@@ -1,17 +1,12 @@
 package dev.qlora4j.cli;
 
-import dev.qlora4j.autograd.llama.LlamaModel;
 import dev.qlora4j.cuda.CudaProbe;
-import dev.qlora4j.engine.Device;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.OutputStream;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.SplittableRandom;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -35,20 +30,8 @@ class EmulatedCudaFinetuneTest {
     void aFewStepsOnTheDeviceCheckpointResumeAndWriteAnAdapterThatGenerates() throws Exception {
         CudaProbe.Result cuda = CudaProbe.run();
         assumeTrue(cuda.usable() && cuda.emulated(), "the CUDA host emulator is not loaded: " + cuda.detail());
-        Path base = dir.resolve("base");
-        try (LlamaModel m = DemoModel.trainBase(2, 3, Device.CPU, new ProgressBar(new PrintStream(OutputStream.nullOutputStream()), "", 2, false))) {
-            m.saveHf(base);
-        }
-        DemoTokenizer.write(base);
-        StringBuilder lines = new StringBuilder();
-        SplittableRandom r = new SplittableRandom(5);
-        for (int i = 0; i < 8; i++) {
-            String w = DemoTask.word(r, false);
-            lines.append("{\"prompt\": \"").append(DemoTask.prompt(DemoTask.Kind.SHIFT, w)).append("\", \"completion\": \"")
-                    .append(DemoTask.Kind.SHIFT.answer(w)).append(".\"}\n");
-        }
-        Path data = dir.resolve("shift.jsonl");
-        Files.writeString(data, lines);
+        Path base = FinetuneFixtures.base(dir, 2, 3);
+        Path data = FinetuneFixtures.shiftData(dir, 8);
 
         Path out = dir.resolve("adapter");
         CommandRun ft = CommandRun.of("finetune", "--model", base.toString(), "--data", data.toString(), "--out", out.toString(),

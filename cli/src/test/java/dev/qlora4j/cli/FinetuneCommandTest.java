@@ -1,7 +1,5 @@
 package dev.qlora4j.cli;
 
-import dev.qlora4j.autograd.llama.LlamaModel;
-import dev.qlora4j.engine.Device;
 import dev.qlora4j.engine.safetensors.Json;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -11,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -30,20 +27,8 @@ class FinetuneCommandTest {
 
     @BeforeAll
     static void baseAndData() throws Exception {
-        base = dir.resolve("base");
-        try (LlamaModel m = DemoModel.trainBase(100, 11, Device.CPU, new ProgressBar(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()), "", 100, false))) {
-            m.saveHf(base);
-        }
-        DemoTokenizer.write(base);
-        StringBuilder lines = new StringBuilder();
-        SplittableRandom r = new SplittableRandom(5);
-        for (int i = 0; i < 192; i++) {
-            String w = DemoTask.word(r, false);
-            lines.append("{\"prompt\": \"").append(DemoTask.prompt(DemoTask.Kind.SHIFT, w)).append("\", \"completion\": \"")
-                    .append(DemoTask.Kind.SHIFT.answer(w)).append(".\"}\n");
-        }
-        data = dir.resolve("shift.jsonl");
-        Files.writeString(data, lines);
+        base = FinetuneFixtures.base(dir, 100, 11);
+        data = FinetuneFixtures.shiftData(dir, 192);
     }
 
     @Test
