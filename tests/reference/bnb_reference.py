@@ -44,7 +44,6 @@ Stdlib + numpy only.
 """
 
 import argparse
-import json
 import math
 import os
 import random
@@ -53,6 +52,8 @@ import sys
 from fractions import Fraction
 
 import numpy as np
+
+import safetensors_file
 
 # 0*inf, 1/0 and inf*0 are part of the specified semantics; silence numpy's warnings about them.
 np.seterr(all="ignore")
@@ -620,61 +621,15 @@ def storage_bytes_4bit(n, blocksize, double_quant_on):
 # Writer order (§9): dtype descending in the enum order, then name.
 _ST_DTYPE_ORDER = ["U64", "I64", "F64", "C64", "F32", "U32", "I32", "BF16", "F16", "U16", "I16",
                    "I8", "U8"]
-_ST_NUMPY = {"F32": "<f4", "BF16": "<u2", "F16": "<f2", "I8": "i1", "U8": "u1", "U16": "<u2",
-             "I16": "<i2", "I32": "<i4", "U32": "<u4", "F64": "<f8", "I64": "<i8", "U64": "<u8"}
-_ST_SIZE = {k: np.dtype(v).itemsize for k, v in _ST_NUMPY.items()}
+_ST_NUMPY = safetensors_file.NUMPY
+read_safetensors = safetensors_file.read
 
 
 def write_safetensors(path, tensors, metadata):
-    """tensors: list of (name, dtype, shape, numpy array already in that storage dtype).
-    Header: compact JSON, "__metadata__" first (strings only), tensors in data order with fields
-    dtype, shape, data_offsets; padded with spaces to a multiple of 8; the data tiles the buffer."""
-    assert all(isinstance(k, str) and isinstance(v, str) for k, v in metadata.items())
+    """tensors: list of (name, dtype, shape, numpy array already in that storage dtype), written in
+    the order of §9's writer (safetensors_file holds the rest of the format)."""
     order = sorted(tensors, key=lambda t: (_ST_DTYPE_ORDER.index(t[1]), t[0].encode()))
-    header = {"__metadata__": metadata}
-    blobs, pos = [], 0
-    for name, dtype, shape, arr in order:
-        data = np.ascontiguousarray(arr, dtype=_ST_NUMPY[dtype]).tobytes()
-        assert len(data) == int(np.prod(shape, dtype=np.int64)) * _ST_SIZE[dtype], name
-        header[name] = {"dtype": dtype, "shape": list(shape), "data_offsets": [pos, pos + len(data)]}
-        blobs.append(data)
-        pos += len(data)
-    hjson = json.dumps(header, separators=(",", ":"), ensure_ascii=True).encode("utf-8")
-    hjson += b" " * ((-len(hjson)) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(hjson)))
-        f.write(hjson)
-        for b in blobs:
-            f.write(b)
-
-
-def read_safetensors(path):
-    """Reads and validates (§9): tiling without holes/overlaps, sizes, no trailing bytes.
-    Returns (metadata, {name: numpy array with its shape}, {name: dtype})."""
-    with open(path, "rb") as f:
-        raw = f.read()
-    (hlen,) = struct.unpack("<Q", raw[:8])
-    assert hlen % 8 == 0, "header not padded to 8"
-    htext = raw[8:8 + hlen]
-    assert htext[:1] == b"{"
-    header = json.loads(htext.decode("utf-8"))
-    assert list(header.keys())[0] == "__metadata__", "__metadata__ must come first"
-    metadata = header.pop("__metadata__")
-    assert all(isinstance(v, str) for v in metadata.values())
-    buf = raw[8 + hlen:]
-    entries = sorted(header.items(), key=lambda kv: kv[1]["data_offsets"][0])
-    end = 0
-    arrays, dtypes = {}, {}
-    for name, info in entries:
-        s, e = info["data_offsets"]
-        assert s == end, "hole or overlap at " + name
-        count = int(np.prod(info["shape"], dtype=np.int64))
-        assert e - s == count * _ST_SIZE[info["dtype"]], "size mismatch at " + name
-        arrays[name] = np.frombuffer(buf[s:e], dtype=_ST_NUMPY[info["dtype"]]).reshape(info["shape"])
-        dtypes[name] = info["dtype"]
-        end = e
-    assert end == len(buf), "trailing bytes"
-    return metadata, arrays, dtypes
+    safetensors_file.write(path, order, metadata)
 
 
 # -------------------------------------------------------------------------------------------------

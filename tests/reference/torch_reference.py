@@ -28,14 +28,14 @@ Usage (from the repository root):
 """
 
 import argparse
-import json
 import math
 import os
-import struct
 import sys
 
 import numpy as np
 import torch
+
+import safetensors_file
 
 torch.set_default_dtype(torch.float64)
 D = torch.float64
@@ -44,51 +44,10 @@ D = torch.float64
 # safetensors writer / reader (hand-written)
 # ----------------------------------------------------------------------------------------------
 
-_NP = {"F32": np.dtype("<f4"), "I32": np.dtype("<i4")}
-
-
 def write_safetensors(path, tensors, metadata):
-    """tensors: dict name -> (dtype tag, numpy array). Header: u64 LE length, compact JSON with
-    "__metadata__" (string -> string) first, then tensors in data order (sorted by name) with
-    dtype, shape, data_offsets; header padded with spaces to a multiple of 8; data tiles the buffer."""
-    assert all(isinstance(k, str) and isinstance(v, str) for k, v in metadata.items())
-    header = {"__metadata__": metadata}
-    blobs, pos = [], 0
-    for name in sorted(tensors, key=lambda n: n.encode()):
-        dtype, arr = tensors[name]
-        data = np.ascontiguousarray(arr, dtype=_NP[dtype]).tobytes()
-        header[name] = {"dtype": dtype, "shape": list(arr.shape), "data_offsets": [pos, pos + len(data)]}
-        blobs.append(data)
-        pos += len(data)
-    hjson = json.dumps(header, separators=(",", ":"), ensure_ascii=True).encode("utf-8")
-    hjson += b" " * ((-len(hjson)) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(hjson)))
-        f.write(hjson)
-        for b in blobs:
-            f.write(b)
-
-
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        raw = f.read()
-    (hlen,) = struct.unpack("<Q", raw[:8])
-    assert hlen % 8 == 0
-    header = json.loads(raw[8:8 + hlen].decode("utf-8"))
-    assert list(header)[0] == "__metadata__"
-    meta = header.pop("__metadata__")
-    buf = raw[8 + hlen:]
-    out, end = {}, 0
-    for name, info in sorted(header.items(), key=lambda kv: kv[1]["data_offsets"][0]):
-        a, b = info["data_offsets"]
-        assert a == end, "hole or overlap at " + name
-        dt = _NP[info["dtype"]]
-        n = int(np.prod(info["shape"], dtype=np.int64))
-        assert b - a == n * dt.itemsize
-        out[name] = np.frombuffer(buf[a:b], dtype=dt).reshape(info["shape"])
-        end = b
-    assert end == len(buf), "trailing bytes"
-    return meta, out
+    """tensors: dict name -> (dtype tag, numpy array), written in name order."""
+    safetensors_file.write(path, [(name, tensors[name][0], tensors[name][1].shape, tensors[name][1])
+                                  for name in sorted(tensors, key=lambda n: n.encode())], metadata)
 
 
 def f32(t):
@@ -397,7 +356,7 @@ def main():
     p1, t1 = make_lora_linear(args.out)
     p2, t2, info = make_llama(args.out)
     for path, tensors in ((p1, t1), (p2, t2)):
-        _, back = read_safetensors(path)
+        _, back, _ = safetensors_file.read(path)
         assert set(back) == set(tensors)
         for k, (_, arr) in tensors.items():
             assert np.array_equal(back[k], np.asarray(arr, dtype=back[k].dtype)), k
