@@ -2,7 +2,7 @@ package dev.qlora4j.cli;
 
 import dev.qlora4j.engine.DType;
 import dev.qlora4j.engine.Tensor;
-import dev.qlora4j.engine.safetensors.Json;
+import dev.qlora4j.json.Json;
 import dev.qlora4j.tokenizer.ChatTemplate;
 import dev.qlora4j.tokenizer.Message;
 import dev.qlora4j.tokenizer.Tokenizer;

@@ -1,6 +1,6 @@
 package dev.qlora4j.cli;
 
-import dev.qlora4j.engine.safetensors.Json;
+import dev.qlora4j.json.Json;
 import dev.qlora4j.engine.safetensors.SafetensorsFile;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -4,7 +4,7 @@ import dev.qlora4j.engine.DType;
 import dev.qlora4j.engine.Ops;
 import dev.qlora4j.engine.Shape;
 import dev.qlora4j.engine.Tensor;
-import dev.qlora4j.engine.safetensors.Json;
+import dev.qlora4j.json.Json;
 import dev.qlora4j.engine.safetensors.SafetensorsFile;
 
 import java.lang.foreign.MemorySegment;

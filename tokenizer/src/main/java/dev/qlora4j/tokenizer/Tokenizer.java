@@ -1,7 +1,7 @@
 package dev.qlora4j.tokenizer;
 
-import dev.qlora4j.engine.safetensors.Json;
-import dev.qlora4j.engine.safetensors.JsonException;
+import dev.qlora4j.json.Json;
+import dev.qlora4j.json.JsonException;
 
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,6 +1,6 @@
 package dev.qlora4j.tokenizer;
 
-import dev.qlora4j.engine.safetensors.Json;
+import dev.qlora4j.json.Json;
 
 import java.io.IOException;
 import java.nio.file.Files;

@@ -3,7 +3,7 @@ package dev.qlora4j.autograd.llama;
 import dev.qlora4j.engine.DType;
 import dev.qlora4j.engine.Ops;
 import dev.qlora4j.engine.Tensor;
-import dev.qlora4j.engine.safetensors.Json;
+import dev.qlora4j.json.Json;
 import dev.qlora4j.engine.safetensors.SafetensorsFile;
 
 import java.io.IOException;

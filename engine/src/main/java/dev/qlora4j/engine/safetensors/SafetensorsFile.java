@@ -1,5 +1,6 @@
 package dev.qlora4j.engine.safetensors;
 
+import dev.qlora4j.json.Json;
 import dev.qlora4j.engine.Device;
 import dev.qlora4j.engine.Tensor;
 

@@ -1,5 +1,7 @@
 package dev.qlora4j.engine.safetensors;
 
+import dev.qlora4j.json.Json;
+import dev.qlora4j.json.JsonException;
 import dev.qlora4j.engine.DType;
 import dev.qlora4j.engine.Shape;
 

@@ -1,5 +1,6 @@
 package dev.qlora4j.engine.safetensors;
 
+import dev.qlora4j.json.JsonException;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,4 +1,4 @@
-package dev.qlora4j.engine.safetensors;
+package dev.qlora4j.json;
 
 /**
  * Thrown by {@link Json#parse} when its input is not one well-formed JSON text. The message names

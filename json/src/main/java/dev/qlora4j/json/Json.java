@@ -1,4 +1,4 @@
-package dev.qlora4j.engine.safetensors;
+package dev.qlora4j.json;
 
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
@@ -110,7 +110,7 @@ public final class Json {
     }
 
     /** A short description of a parsed value for error messages: its JSON type, and scalars themselves. */
-    static String describe(Object value) {
+    public static String describe(Object value) {
         return switch (value) {
             case null -> "null";
             case Map<?, ?> _ -> "an object";
@@ -125,7 +125,7 @@ public final class Json {
      * A parsed value as compact JSON text for error messages, cut to about {@code limit} characters
      * so that a hostile value cannot flood a message.
      */
-    static String render(Object value, int limit) {
+    public static String render(Object value, int limit) {
         StringBuilder sb = new StringBuilder();
         render(value, sb, limit);
         return sb.length() > limit ? sb.substring(0, limit) + "..." : sb.toString();

@@ -1,4 +1,4 @@
-package dev.qlora4j.engine.safetensors;
+package dev.qlora4j.json;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
