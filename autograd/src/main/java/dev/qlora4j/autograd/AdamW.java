@@ -1,9 +1,9 @@
 package dev.qlora4j.autograd;
 
 import dev.qlora4j.engine.AdamWStep;
-import dev.qlora4j.engine.Backends;
 import dev.qlora4j.engine.DType;
 import dev.qlora4j.engine.Tensor;
+import dev.qlora4j.engine.TrainingOps;
 
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -26,6 +26,10 @@ public final class AdamW implements AutoCloseable {
     private final Map<Var, Tensor[]> state = new IdentityHashMap<>();
     private long steps;
 
+    /**
+     * An optimizer with moment decay rates {@code beta1} and {@code beta2}, {@code eps} added to the
+     * denominator, and decoupled weight decay {@code weightDecay}; it holds no state before its first step.
+     */
     public AdamW(float beta1, float beta2, float eps, float weightDecay) {
         this.beta1 = beta1;
         this.beta2 = beta2;
@@ -38,6 +42,7 @@ public final class AdamW implements AutoCloseable {
         return new AdamW(0.9f, 0.999f, 1e-8f, 0.01f);
     }
 
+    /** Steps taken so far (t of the bias corrections), as {@link #restore} last set it plus those since. */
     public long steps() {
         return steps;
     }
@@ -72,7 +77,7 @@ public final class AdamW implements AutoCloseable {
             // The moments outlive the step: created outside whatever scope the step runs in.
             Tensor[] mv = state.computeIfAbsent(p, k -> dev.qlora4j.engine.Scope.unscoped(() -> new Tensor[]{
                     Tensor.zeros(DType.F32, value.shape(), value.device()), Tensor.zeros(DType.F32, value.shape(), value.device())}));
-            Backends.of(value.device()).adamw(value, g, mv[0], mv[1], update);
+            TrainingOps.adamw(value, g, mv[0], mv[1], update);
         }
     }
 

@@ -1,9 +1,9 @@
 package dev.qlora4j.autograd;
 
-import dev.qlora4j.engine.Backends;
 import dev.qlora4j.engine.DType;
 import dev.qlora4j.engine.Ops;
 import dev.qlora4j.engine.Tensor;
+import dev.qlora4j.engine.TrainingOps;
 
 /**
  * The pieces of causal self-attention with grouped-query heads that are not plain matmuls:
@@ -73,8 +73,6 @@ final class AttentionOps {
 
     /** A contiguous F32 copy of s with the entries above each matrix's diagonal set to {@code fill}. */
     private static Tensor masked(Tensor s, float fill) {
-        Tensor out = Ops.cast(s, DType.F32);
-        Backends.of(out.device()).fillAboveDiagonal(out, fill);
-        return out;
+        return TrainingOps.fillAboveDiagonal(s, fill);
     }
 }

@@ -6,7 +6,7 @@ import dev.qlora4j.engine.Tensor;
 import dev.qlora4j.engine.UnaryOp;
 
 /**
- * Elementwise add, sub, mul and div with broadcasting. Backward: the local derivatives times dy,
+ * Elementwise add, sub, mul and div with broadcasting, and scaling by a number. Backward: the local derivatives times dy,
  * summed back to each input's shape ({@link Tape#sumTo}).
  * <pre>
  *   add: (dy, dy)   sub: (dy, -dy)   mul: (dy·b, dy·a)   div: (dy/b, -dy·a/b²)
@@ -53,6 +53,22 @@ final class BinaryOps {
                     };
                 }
                 return new Tensor[]{da, db};
+            }
+        });
+    }
+
+    /** {@code s · x} for a number s (a LoRA scale, 1/√d). Backward: {@code s · dy}. */
+    static Var scale(Var x, float s) {
+        Tensor y = Ops.scale(x.value(), s);
+        return Tape.output(y, new Node(x) {
+            @Override
+            String name() {
+                return "scale";
+            }
+
+            @Override
+            Tensor[] backward(Tensor dy) {
+                return new Tensor[]{Ops.scale(dy, s)};
             }
         });
     }

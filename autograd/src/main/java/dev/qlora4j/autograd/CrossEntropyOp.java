@@ -1,12 +1,12 @@
 package dev.qlora4j.autograd;
 
-import dev.qlora4j.engine.Backend;
-import dev.qlora4j.engine.Backends;
 import dev.qlora4j.engine.DType;
 import dev.qlora4j.engine.Device;
+import dev.qlora4j.engine.Indices;
 import dev.qlora4j.engine.Ops;
-import dev.qlora4j.engine.Shape;
+import dev.qlora4j.engine.ReduceOp;
 import dev.qlora4j.engine.Tensor;
+import dev.qlora4j.engine.TrainingOps;
 
 /**
  * Mean cross-entropy of logits [N, V] against I32 targets [N], skipping targets equal to
@@ -23,32 +23,17 @@ final class CrossEntropyOp {
             throw new IllegalArgumentException("crossEntropy: logits " + lg.describe() + ", targets " + targets.describe()
                     + "; expected logits [N, V] and I32 targets [N]");
         }
-        int n = lg.dim(0);
-        int v = lg.dim(1);
-        float[] given = targets.toFloatArray();
-        int valid = 0;
-        for (int i = 0; i < n; i++) {
-            int t = (int) given[i];
-            if (t == ignoreIndex) {
-                continue;
-            }
-            if (t < 0 || t >= v) {
-                throw new IndexOutOfBoundsException("crossEntropy: target " + t + " at row " + i + " is outside [0, " + v + ")");
-            }
-            valid++;
-        }
-        if (valid == 0) {
+        Device device = lg.device();
+        Indices onDevice = Indices.check("crossEntropy", targets, lg.dim(1), ignoreIndex, device);
+        if (onDevice.counted() == 0) {
+            onDevice.close();
             throw new IllegalArgumentException("crossEntropy: every target equals the ignore index " + ignoreIndex);
         }
-        Device device = lg.device();
-        Backend backend = Backends.of(device);
+        int count = onDevice.counted();
         Tensor lsm = Ops.logSoftmax(lg);
-        Tensor onDevice = targets.to(device);
-        int count = valid;
         Tensor loss;
-        try (Tensor picked = Tensor.empty(DType.F32, Shape.of(n), device); Tensor sum = pickAndSum(backend, lsm, onDevice, ignoreIndex, picked);
-             Tensor factor = Tensor.of(new float[]{-1f / count}, 1)) {
-            loss = Ops.mul(sum, factor);
+        try (Tensor picked = TrainingOps.pickTargets(lsm, onDevice); Tensor sum = Ops.reduce(ReduceOp.SUM, picked, 0, true)) {
+            loss = Ops.scale(sum, -1f / count);
         }
         return Tape.output(loss, new Node(logits) {
             @Override
@@ -58,16 +43,8 @@ final class CrossEntropyOp {
 
             @Override
             Tensor[] backward(Tensor dy) {
-                Tensor grad = Tensor.empty(DType.F32, lsm.shape(), device);
-                backend.crossEntropyBackward(lsm, onDevice, ignoreIndex, dy.getFlat(0) / count, grad);
-                return new Tensor[]{grad};
+                return new Tensor[]{TrainingOps.crossEntropyBackward(lsm, onDevice, dy.getFlat(0) / count)};
             }
         });
-    }
-
-    /** Σ_i lsm[i, t_i] over the valid rows, as a [1] tensor on lsm's device. */
-    private static Tensor pickAndSum(Backend backend, Tensor lsm, Tensor targets, int ignoreIndex, Tensor picked) {
-        backend.pickTargets(lsm, targets, ignoreIndex, picked);
-        return Ops.reduce(dev.qlora4j.engine.ReduceOp.SUM, picked, 0, true);
     }
 }

@@ -17,26 +17,37 @@ public final class F {
         return MatMulOp.apply(a, b);
     }
 
+    /** {@code a + b}, elementwise with broadcasting. */
     public static Var add(Var a, Var b) {
         return BinaryOps.apply(BinaryOp.ADD, a, b);
     }
 
+    /** {@code a - b}, elementwise with broadcasting. */
     public static Var sub(Var a, Var b) {
         return BinaryOps.apply(BinaryOp.SUB, a, b);
     }
 
+    /** {@code a · b}, elementwise with broadcasting (for the matrix product see {@link #matmul}). */
     public static Var mul(Var a, Var b) {
         return BinaryOps.apply(BinaryOp.MUL, a, b);
     }
 
+    /** {@code s · x}, the number passed to the kernel by value. */
+    public static Var scale(Var x, float s) {
+        return BinaryOps.scale(x, s);
+    }
+
+    /** {@code a / b}, elementwise with broadcasting. */
     public static Var div(Var a, Var b) {
         return BinaryOps.apply(BinaryOp.DIV, a, b);
     }
 
+    /** eˣ, elementwise. */
     public static Var exp(Var x) {
         return UnaryOps.apply(UnaryOp.EXP, x);
     }
 
+    /** The natural logarithm, elementwise. */
     public static Var log(Var x) {
         return UnaryOps.apply(UnaryOp.LOG, x);
     }
@@ -46,10 +57,12 @@ public final class F {
         return UnaryOps.apply(UnaryOp.SILU, x);
     }
 
+    /** The sum along {@code axis}; {@code keepDim} leaves it in the result with size 1. */
     public static Var sum(Var x, int axis, boolean keepDim) {
         return ReduceOps.apply(ReduceOp.SUM, x, axis, keepDim);
     }
 
+    /** The mean along {@code axis}; {@code keepDim} leaves it in the result with size 1. */
     public static Var mean(Var x, int axis, boolean keepDim) {
         return ReduceOps.apply(ReduceOp.MEAN, x, axis, keepDim);
     }
@@ -64,10 +77,15 @@ public final class F {
         return ReduceOps.all(ReduceOp.MEAN, x);
     }
 
+    /**
+     * The same elements with another shape; one dimension may be -1 (inferred). A view when x is
+     * contiguous, otherwise a copy.
+     */
     public static Var reshape(Var x, int... dims) {
         return ViewOps.reshape(x, dims);
     }
 
+    /** A view with axes {@code a} and {@code b} swapped; a negative axis counts from the end. */
     public static Var transpose(Var x, int a, int b) {
         return ViewOps.transpose(x, a, b);
     }
@@ -124,7 +142,7 @@ public final class F {
         Var kr = AttentionOps.repeatKv(k, heads / kvHeads);
         Var vr = AttentionOps.repeatKv(v, heads / kvHeads);
         float scale = (float) (1 / Math.sqrt(q.value().dim(3)));
-        Var scores = mul(matmul(q, transpose(kr, -1, -2)), Var.leaf(dev.qlora4j.engine.Tensor.of(new float[]{scale}), false));
+        Var scores = scale(matmul(q, transpose(kr, -1, -2)), scale);
         return matmul(softmax(AttentionOps.causalMask(scores)), vr);
     }
 

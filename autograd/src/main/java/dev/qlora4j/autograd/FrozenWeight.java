@@ -1,7 +1,5 @@
 package dev.qlora4j.autograd;
 
-import dev.qlora4j.engine.Backends;
-import dev.qlora4j.engine.DType;
 import dev.qlora4j.engine.Device;
 import dev.qlora4j.engine.Ops;
 import dev.qlora4j.engine.Shape;
@@ -15,6 +13,7 @@ import dev.qlora4j.nf4.QuantizedWeight;
  * gradient; a quantized W is decoded tile by tile inside those products.
  */
 public sealed interface FrozenWeight permits FrozenWeight.Dense, FrozenWeight.Quantized {
+    /** The weight's shape, [out, in]. */
     Shape shape();
 
     /** Where the weight lives; the layer's inputs and adapters must be there too. */
@@ -26,10 +25,16 @@ public sealed interface FrozenWeight permits FrozenWeight.Dense, FrozenWeight.Qu
     /** {@code dy[..., out] · W -> F32 [..., in]}. */
     Tensor inputGradient(Tensor dy);
 
+    /**
+     * A dense weight over {@code w} [out, in] (F32, BF16 or F16), not copied: the caller keeps and closes it.
+     *
+     * @throws IllegalArgumentException when {@code w} is not a 2-D floating-point tensor
+     */
     static FrozenWeight of(Tensor w) {
         return new Dense(w);
     }
 
+    /** A quantized weight over {@code w}, not copied: the caller keeps and closes it. */
     static FrozenWeight of(QuantizedWeight w) {
         return new Quantized(w);
     }
@@ -90,9 +95,6 @@ public sealed interface FrozenWeight permits FrozenWeight.Dense, FrozenWeight.Qu
 
     /** out += a·b, accumulating into an existing F32 tensor (no temporary of out's size). */
     static void addProduct(Tensor a, Tensor b, Tensor out) {
-        if (out.dtype() != DType.F32) {
-            throw new IllegalArgumentException("addProduct: " + out.describe() + " must be F32");
-        }
-        Backends.of(out.device()).matmul(a, b, out, true);
+        Ops.matmulAccumulate(a, b, out);
     }
 }

@@ -18,7 +18,12 @@ import java.util.SplittableRandom;
  */
 public final class LoraLinear implements AutoCloseable {
     /** How A is initialised (B always starts at zero). */
-    public enum Init { KAIMING_UNIFORM, GAUSSIAN }
+    public enum Init {
+        /** Uniform on [-1/√in, 1/√in): PEFT's default, Kaiming-uniform with a = √5. */
+        KAIMING_UNIFORM,
+        /** Normal with mean 0 and standard deviation 1/r: PEFT's {@code init_lora_weights="gaussian"}. */
+        GAUSSIAN
+    }
 
     private final FrozenWeight base;
     private final Var a;
@@ -64,14 +69,17 @@ public final class LoraLinear implements AutoCloseable {
         }
     }
 
+    /** The rank r: rows of A, columns of B. */
     public int rank() {
         return a.value().dim(0);
     }
 
+    /** The LoRA alpha, which {@link #scaling()} divides by r (or √r). */
     public float alpha() {
         return alpha;
     }
 
+    /** Whether the scaling is rank-stabilised: alpha / √r rather than alpha / r. */
     public boolean rsLora() {
         return rsLora;
     }
@@ -81,14 +89,17 @@ public final class LoraLinear implements AutoCloseable {
         return (float) (rsLora ? alpha / Math.sqrt(rank()) : alpha / rank());
     }
 
+    /** The frozen base W [out, in]; the caller's, not closed with this layer. */
     public FrozenWeight base() {
         return base;
     }
 
+    /** A [r, in], trainable F32; owned by this layer. */
     public Var loraA() {
         return a;
     }
 
+    /** B [out, r], trainable F32; owned by this layer. */
     public Var loraB() {
         return b;
     }
@@ -103,6 +114,7 @@ public final class LoraLinear implements AutoCloseable {
         this.enabled = enabled;
     }
 
+    /** Whether the adapter is on; off, {@link #forward} computes the base alone. */
     public boolean enabled() {
         return enabled;
     }
@@ -123,6 +135,10 @@ public final class LoraLinear implements AutoCloseable {
         this.training = training;
     }
 
+    /**
+     * y = x·Wᵀ + s·dropout(x)·Aᵀ·Bᵀ for x [..., in], F32 [..., out] (x·Wᵀ alone while disabled);
+     * dropout applies only while training, with a fresh mask each call drawn from the layer's seed.
+     */
     public Var forward(Var x) {
         return forward(x, dropoutSeeds.nextLong());
     }
@@ -140,14 +156,13 @@ public final class LoraLinear implements AutoCloseable {
         }
         Var dropped = F.dropout(x, dropout, seed);
         Var branch = F.matmul(F.matmul(dropped, F.transpose(a, 0, 1)), F.transpose(b, 0, 1));
-        Var s = Var.leaf(Tensor.of(new float[]{scaling()}), false);
-        return F.add(LinearOp.apply(x, base), F.mul(branch, s));
+        return F.add(LinearOp.apply(x, base), F.scale(branch, scaling()));
     }
 
     /** s·B·A, the update merging adds to W, in F32 [out, in]. */
     public Tensor delta() {
-        try (Tensor ba = Ops.matmul(b.value(), a.value()); Tensor s = Tensor.of(new float[]{scaling()})) {
-            return Ops.mul(ba, s);
+        try (Tensor ba = Ops.matmul(b.value(), a.value())) {
+            return Ops.scale(ba, scaling());
         }
     }
 

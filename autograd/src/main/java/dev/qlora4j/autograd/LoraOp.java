@@ -33,7 +33,7 @@ final class LoraOp {
         try (Tensor at = a.value().transpose(0, 1)) {
             h = Ops.matmul(tx, at);
         }
-        try (Tensor s = Tensor.of(new float[]{scaling}); Tensor sh = Ops.mul(h, s); Tensor bt = b.value().transpose(0, 1);
+        try (Tensor sh = Ops.scale(h, scaling); Tensor bt = b.value().transpose(0, 1);
              Tensor sh2 = sh.reshape(-1, r); Tensor y2 = y.reshape(-1, out)) {
             FrozenWeight.addProduct(sh2, bt, y2);
         }
@@ -45,9 +45,9 @@ final class LoraOp {
 
             @Override
             Tensor[] backward(Tensor dy) {
-                try (h; Tensor s = Tensor.of(new float[]{scaling}); Tensor dy2 = dy.reshape(-1, out);
+                try (h; Tensor dy2 = dy.reshape(-1, out);
                      Tensor h2 = h.reshape(-1, r); Tensor x2 = tx.reshape(-1, in);
-                     Tensor sdy = Ops.mul(dy2, s); Tensor dh = Ops.matmul(sdy, b.value())) {
+                     Tensor sdy = Ops.scale(dy2, scaling); Tensor dh = Ops.matmul(sdy, b.value())) {
                     Tensor dA = null;
                     Tensor dB = null;
                     Tensor dx = null;

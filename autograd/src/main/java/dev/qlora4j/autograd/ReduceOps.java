@@ -1,5 +1,6 @@
 package dev.qlora4j.autograd;
 
+import dev.qlora4j.engine.BinaryOp;
 import dev.qlora4j.engine.DType;
 import dev.qlora4j.engine.Ops;
 import dev.qlora4j.engine.ReduceOp;
@@ -35,9 +36,7 @@ final class ReduceOps {
                     if (op == ReduceOp.SUM) {
                         return new Tensor[]{Ops.cast(spread, DType.F32)};
                     }
-                    try (Tensor n = Tensor.of(new float[]{tx.dim(ax)})) {
-                        return new Tensor[]{Ops.div(spread, n)};
-                    }
+                    return new Tensor[]{Ops.binary(BinaryOp.DIV, spread, tx.dim(ax))};
                 }
             }
         });

@@ -28,7 +28,7 @@ final class RmsNormOp {
             Tensor[] backward(Tensor dy) {
                 Tensor tx = x.value();
                 try (Tensor sq = Ops.unary(UnaryOp.SQUARE, tx); Tensor ms = Ops.reduce(ReduceOp.MEAN, sq, -1, true);
-                     Tensor e = Tensor.of(new float[]{eps}); Tensor mse = Ops.add(ms, e);
+                     Tensor mse = Ops.add(ms, eps);
                      Tensor r = Ops.unary(UnaryOp.RSQRT, mse); Tensor xr = Ops.mul(tx, r)) {
                     Tensor dx = null;
                     Tensor dw = null;

@@ -1,10 +1,9 @@
 package dev.qlora4j.autograd;
 
-import dev.qlora4j.engine.Backends;
-import dev.qlora4j.engine.DType;
 import dev.qlora4j.engine.Device;
 import dev.qlora4j.engine.DeviceConstants;
 import dev.qlora4j.engine.Tensor;
+import dev.qlora4j.engine.TrainingOps;
 
 import java.util.List;
 
@@ -76,10 +75,6 @@ final class RopeOp {
 
     /** y = x·cos + R(x)·sin with R = rotate_half, or with R's transpose when {@code inverse}. */
     private static Tensor rotate(Tensor x, Tensor cos, Tensor sin, boolean inverse) {
-        Tensor out = Tensor.empty(DType.F32, x.shape(), x.device());
-        try (Tensor c = x.contiguous()) {
-            Backends.of(x.device()).rope(c, cos, sin, inverse, out);
-        }
-        return out;
+        return TrainingOps.rope(x, cos, sin, inverse);
     }
 }

@@ -1,7 +1,7 @@
 package dev.qlora4j.autograd;
 
-import dev.qlora4j.engine.Backends;
 import dev.qlora4j.engine.DType;
+import dev.qlora4j.engine.Ops;
 import dev.qlora4j.engine.Shape;
 import dev.qlora4j.engine.Tensor;
 
@@ -93,6 +93,6 @@ final class SliceConcatOps {
 
     /** Copies {@code src} into the view {@code dst} of the same shape (any strides). */
     private static void copyInto(Tensor src, Tensor dst) {
-        Backends.of(dst.device()).copy(src, dst);
+        Ops.copyInto(src, dst);
     }
 }

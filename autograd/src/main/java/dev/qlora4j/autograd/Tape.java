@@ -76,9 +76,10 @@ public final class Tape {
         }
         List<Var> tape = RECORDED.get();
         try {
-            try (Tensor one = Tensor.of(new float[]{1f}, loss.value().shape().dims())) {
-                loss.accumulate(one.to(loss.value().device()));
-            }
+            // The seed dL/dL = 1, filled where the loss is: no host tensor to copy to a device.
+            Tensor one = Tensor.empty(DType.F32, loss.value().shape(), loss.value().device());
+            Ops.fill(one, 1f);
+            loss.accumulate(one);
             for (int i = tape.size() - 1; i >= 0; i--) {
                 Var v = tape.get(i);
                 Tensor g = v.grad();

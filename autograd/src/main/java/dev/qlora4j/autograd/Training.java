@@ -39,13 +39,11 @@ public final class Training {
         double norm = norm(gradients(parameters));
         if (norm > maxNorm) {
             float factor = (float) (maxNorm / (norm + 1e-6));
-            try (Tensor f = Tensor.of(new float[]{factor})) {
-                for (Var p : parameters) {
-                    if (p.grad() != null) {
-                        Tensor scaled = Ops.mul(p.grad(), f);
-                        p.zeroGrad();
-                        p.accumulate(scaled);
-                    }
+            for (Var p : parameters) {
+                if (p.grad() != null) {
+                    Tensor scaled = Ops.scale(p.grad(), factor);
+                    p.zeroGrad();
+                    p.accumulate(scaled);
                 }
             }
         }
@@ -70,8 +68,8 @@ public final class Training {
             return max;
         }
         double sum;
-        try (Tensor d = Tensor.of(new float[]{max}, 1); Tensor total = fold(tensors, BinaryOp.ADD, flat -> {
-            try (Tensor q = Ops.div(flat, d); Tensor sq = Ops.mul(q, q)) {
+        try (Tensor total = fold(tensors, BinaryOp.ADD, flat -> {
+            try (Tensor q = Ops.binary(BinaryOp.DIV, flat, max); Tensor sq = Ops.mul(q, q)) {
                 return Ops.reduce(ReduceOp.SUM, sq, 0, true);
             }
         })) {

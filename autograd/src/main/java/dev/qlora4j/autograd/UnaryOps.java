@@ -1,5 +1,6 @@
 package dev.qlora4j.autograd;
 
+import dev.qlora4j.engine.BinaryOp;
 import dev.qlora4j.engine.Ops;
 import dev.qlora4j.engine.Tensor;
 import dev.qlora4j.engine.UnaryOp;
@@ -32,9 +33,9 @@ final class UnaryOps {
                     case EXP -> Ops.mul(dy, y);
                     case LOG -> Ops.div(dy, tx);
                     default -> {
-                        try (Tensor s = Ops.unary(UnaryOp.SIGMOID, tx); Tensor one = Tensor.of(new float[]{1f});
-                             Tensor oneMinusS = Ops.sub(one, s); Tensor t = Ops.mul(tx, oneMinusS);
-                             Tensor u = Ops.add(one, t); Tensor local = Ops.mul(s, u)) {
+                        try (Tensor s = Ops.unary(UnaryOp.SIGMOID, tx); Tensor oneMinusS = Ops.binary(BinaryOp.SUB, 1f, s);
+                             Tensor t = Ops.mul(tx, oneMinusS); Tensor u = Ops.binary(BinaryOp.ADD, 1f, t);
+                             Tensor local = Ops.mul(s, u)) {
                             yield Ops.mul(dy, local);
                         }
                     }

@@ -27,10 +27,15 @@ public final class Var {
         return new Var(value, requiresGrad, null);
     }
 
+    /** The tensor this Var holds; owned by whoever created it, not by the Var. */
     public Tensor value() {
         return value;
     }
 
+    /**
+     * Whether backward computes a gradient for this Var: as given for a leaf; for an op's output,
+     * when the tape was recording and one of its inputs requires one.
+     */
     public boolean requiresGrad() {
         return requiresGrad;
     }

@@ -4,7 +4,6 @@ import dev.qlora4j.cuda.CudaProbe;
 import dev.qlora4j.engine.DType;
 import dev.qlora4j.engine.Device;
 import dev.qlora4j.engine.Tensor;
-import dev.qlora4j.engine.cuda.CudaContext;
 
 import java.util.SplittableRandom;
 
@@ -16,17 +15,17 @@ final class CudaBenchmarks {
     }
 
     /**
-     * The device's context.
+     * The device, checked to be a real GPU; a benchmark waits for its queue with {@link Device#synchronize()}.
      *
      * @throws IllegalStateException when no real GPU is usable (the host emulator does not count:
      *                               its timings mean nothing)
      */
-    static CudaContext context() {
+    static Device device() {
         CudaProbe.Result r = CudaProbe.run();
         if (!r.usable() || r.emulated()) {
             throw new IllegalStateException("CUDA benchmarks need a GPU: " + r.detail());
         }
-        return CudaContext.of(DEVICE);
+        return DEVICE.requireUsable();
     }
 
     /** N(0, scale²) values of {@code dtype} [rows, cols], made on the host and copied to the GPU. */

@@ -1,10 +1,10 @@
 package dev.qlora4j.benchmarks;
 
-import dev.qlora4j.engine.Backends;
 import dev.qlora4j.engine.DType;
+import dev.qlora4j.engine.Device;
+import dev.qlora4j.engine.Ops;
 import dev.qlora4j.engine.Shape;
 import dev.qlora4j.engine.Tensor;
-import dev.qlora4j.engine.cuda.CudaContext;
 import dev.qlora4j.nf4.FourBitWeight;
 import dev.qlora4j.nf4.QuantType;
 import dev.qlora4j.nf4.QuantizedWeight;
@@ -47,14 +47,14 @@ public class CudaDequantBenchmark {
     @Param({"1073741824"})
     public long bytes;
 
-    private CudaContext context;
+    private Device device;
     private QuantizedWeight weight;
     private Tensor src;
     private Tensor dst;
 
     @Setup(Level.Trial)
     public void setup() {
-        context = CudaBenchmarks.context();
+        device = CudaBenchmarks.device();
         String[] rc = shape.split("x");
         try (Tensor w = CudaBenchmarks.gaussian(1, 0.02, DType.F32, Integer.parseInt(rc[0]), Integer.parseInt(rc[1]));
              Tensor host = w.to(dev.qlora4j.engine.Device.CPU);
@@ -68,14 +68,14 @@ public class CudaDequantBenchmark {
     @Benchmark
     public void dequant() {
         try (Tensor w = weight.dequantize(DType.valueOf(out))) {
-            context.synchronize();
+            device.synchronize();
         }
     }
 
     @Benchmark
     public void copy() {
-        Backends.of(CudaBenchmarks.DEVICE).copy(src, dst);
-        context.synchronize();
+        Ops.copyInto(src, dst);
+        device.synchronize();
     }
 
     @TearDown(Level.Trial)

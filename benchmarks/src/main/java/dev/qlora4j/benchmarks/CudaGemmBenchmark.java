@@ -1,9 +1,9 @@
 package dev.qlora4j.benchmarks;
 
 import dev.qlora4j.engine.DType;
+import dev.qlora4j.engine.Device;
 import dev.qlora4j.engine.Ops;
 import dev.qlora4j.engine.Tensor;
-import dev.qlora4j.engine.cuda.CudaContext;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -39,14 +39,14 @@ public class CudaGemmBenchmark {
     @Param({"BF16"})
     public String dtype;
 
-    private CudaContext context;
+    private Device device;
     private Tensor x;
     private Tensor w;
     private Tensor wt;
 
     @Setup(Level.Trial)
     public void setup() {
-        context = CudaBenchmarks.context();
+        device = CudaBenchmarks.device();
         String[] mnk = shape.split("x");
         int m = Integer.parseInt(mnk[0]);
         int n = Integer.parseInt(mnk[1]);
@@ -59,7 +59,7 @@ public class CudaGemmBenchmark {
     @Benchmark
     public void gemm() {
         try (Tensor y = Ops.matmul(x, wt)) {
-            context.synchronize();
+            device.synchronize();
         }
     }
 

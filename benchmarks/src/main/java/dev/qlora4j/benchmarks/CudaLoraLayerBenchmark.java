@@ -8,7 +8,6 @@ import dev.qlora4j.autograd.Var;
 import dev.qlora4j.engine.DType;
 import dev.qlora4j.engine.Device;
 import dev.qlora4j.engine.Tensor;
-import dev.qlora4j.engine.cuda.CudaContext;
 import dev.qlora4j.nf4.FourBitWeight;
 import dev.qlora4j.nf4.QuantType;
 import dev.qlora4j.nf4.QuantizedWeight;
@@ -31,7 +30,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * The QLoRA layer on the GPU: forward and backward of {@code y = x·Wᵀ + s·(x·Aᵀ)·Bᵀ} for x
  * [tokens, d], W [d, d] frozen in NF4 + double quant (decoded to BF16 in bands for cuBLAS), A and
- * B trainable F32 — gradients for x, A and B, as {@code gpu/torch_peers.py}'s lora_layer.
+ * B trainable F32 — gradients for x, A and B, as {@code cuda/gpu-check/torch_peers.py}'s lora_layer.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -52,7 +51,7 @@ public class CudaLoraLayerBenchmark {
     @Param({"NF4"})
     public String base;
 
-    private CudaContext context;
+    private Device device;
     private Tensor x;
     private Tensor dy;
     private QuantizedWeight weight;
@@ -60,7 +59,7 @@ public class CudaLoraLayerBenchmark {
 
     @Setup(Level.Trial)
     public void setup() {
-        context = CudaBenchmarks.context();
+        device = CudaBenchmarks.device();
         x = CudaBenchmarks.gaussian(1, 1, DType.F32, tokens, d);
         dy = CudaBenchmarks.gaussian(2, 1, DType.F32, tokens, d);
         try (Tensor w = CudaBenchmarks.gaussian(3, 1 / Math.sqrt(d), DType.F32, d, d); Tensor host = w.to(Device.CPU);
@@ -77,7 +76,7 @@ public class CudaLoraLayerBenchmark {
             Tape.backward(F.sum(F.mul(lora.forward(xv), Var.leaf(dy, false))));
             xv.zeroGrad();
             lora.parameters().forEach(Var::zeroGrad);
-            context.synchronize();
+            device.synchronize();
         }
     }
 

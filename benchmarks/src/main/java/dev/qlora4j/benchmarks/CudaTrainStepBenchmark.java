@@ -6,8 +6,8 @@ import dev.qlora4j.autograd.llama.LlamaConfig;
 import dev.qlora4j.autograd.llama.LlamaModel;
 import dev.qlora4j.autograd.llama.Trainer;
 import dev.qlora4j.engine.DType;
+import dev.qlora4j.engine.Device;
 import dev.qlora4j.engine.Tensor;
-import dev.qlora4j.engine.cuda.CudaContext;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -29,7 +29,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * One QLoRA training step of a small Llama-architecture model on the GPU — NF4 + double-quant
  * base, LoRA r on q_proj and v_proj, cross-entropy, backward, AdamW — at the shapes of
- * {@code gpu/torch_peers.py}'s train_step; tokens/s = batch·seq / time.
+ * {@code cuda/gpu-check/torch_peers.py}'s train_step; tokens/s = batch·seq / time.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -65,7 +65,7 @@ public class CudaTrainStepBenchmark {
     @Param({"8"})
     public int rank;
 
-    private CudaContext context;
+    private Device device;
     private LlamaModel model;
     private Trainer trainer;
     private Tensor ids;
@@ -73,7 +73,7 @@ public class CudaTrainStepBenchmark {
 
     @Setup(Level.Trial)
     public void setup() {
-        context = CudaBenchmarks.context();
+        device = CudaBenchmarks.device();
         LlamaConfig c = new LlamaConfig(hidden, layers, heads, kv_heads, intermediate, vocab, 10000.0, 1e-5f, false);
         model = LlamaModel.random(c, 1, BaseFormat.NF4);
         model.to(CudaBenchmarks.DEVICE);

@@ -2,7 +2,7 @@ package dev.qlora4j.benchmarks;
 
 import dev.qlora4j.engine.DType;
 import dev.qlora4j.engine.Tensor;
-import dev.qlora4j.engine.cpu.CpuBackend;
+import dev.qlora4j.engine.spi.CpuKernels;
 import dev.qlora4j.nf4.FourBitWeight;
 import dev.qlora4j.nf4.QuantType;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -69,7 +69,7 @@ public class DequantBenchmark {
         MemorySegment d = target.segment();
         long bytes = source.numel() * outType.byteSize();
         long chunk = 1 << 18;
-        CpuBackend.shared().pool().run((int) ((bytes + chunk - 1) / chunk), t -> {
+        CpuKernels.parallel((int) ((bytes + chunk - 1) / chunk), t -> {
             long lo = t * chunk;
             MemorySegment.copy(s, lo, d, lo, Math.min(chunk, bytes - lo));
         });

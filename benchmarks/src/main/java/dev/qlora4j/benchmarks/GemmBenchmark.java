@@ -2,7 +2,8 @@ package dev.qlora4j.benchmarks;
 
 import dev.qlora4j.engine.DType;
 import dev.qlora4j.engine.Tensor;
-import dev.qlora4j.engine.cpu.CpuBackend;
+import dev.qlora4j.engine.spi.Backend;
+import dev.qlora4j.engine.spi.CpuKernels;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -38,7 +39,7 @@ public class GemmBenchmark {
     @Param({"1", "2"})
     public String threads;
 
-    private CpuBackend backend;
+    private Backend backend;
     private Tensor a;
     private Tensor b;
     private Tensor bView;
@@ -59,7 +60,7 @@ public class GemmBenchmark {
             m = n = k = Integer.parseInt(shape);
         }
         DType t = DType.valueOf(dtype);
-        backend = new CpuBackend(Integer.parseInt(threads));
+        backend = CpuKernels.newBackend(Integer.parseInt(threads));
         a = random(t, 1, m, k);
         // Transposed case: B is a weight stored [n, k], used as its [k, n] transpose view.
         b = transposed ? random(t, 2, n, k) : random(t, 2, k, n);

@@ -6,7 +6,6 @@ import dev.qlora4j.autograd.llama.LlamaModel;
 import dev.qlora4j.autograd.llama.PeftAdapter;
 import dev.qlora4j.autograd.llama.Trainer;
 import dev.qlora4j.engine.Device;
-import dev.qlora4j.engine.cpu.CpuBackend;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -75,7 +74,7 @@ final class DemoCommand implements Command {
         out.printf("qlora4j demo: QLoRA on a %d-layer Llama-architecture model (d %d, %d heads, %d key/value heads), "
                         + "%s%n%n", DemoModel.CONFIG.layers(), DemoModel.CONFIG.hiddenSize(),
                 DemoModel.CONFIG.heads(), DemoModel.CONFIG.kvHeads(),
-                device.equals(Device.CPU) ? "CPU, " + CpuBackend.shared().threads() + " threads" : device);
+                device.equals(Device.CPU) ? "CPU, " + Device.cpuThreads() + " threads" : device);
 
         out.println("1. Base model: trained in F32 to copy words, e.g. " + DemoTask.example(DemoTask.Kind.COPY, "fadceb"));
         Path base = dir.resolve("base");

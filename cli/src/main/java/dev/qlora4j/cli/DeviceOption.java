@@ -1,6 +1,5 @@
 package dev.qlora4j.cli;
 
-import dev.qlora4j.engine.Backends;
 import dev.qlora4j.engine.Device;
 
 /** The {@code --device} option of the commands that compute with a model: where the model and its tensors live. */
@@ -20,7 +19,7 @@ final class DeviceOption {
      * The device {@code --device} names (default auto), checked usable before the command does any work.
      *
      * @throws UsageException for text that names no device
-     * @throws dev.qlora4j.cuda.CudaUnavailableException for a CUDA device that cannot be used here, saying why
+     * @throws IllegalStateException for a CUDA device that cannot be used here, saying why
      */
     static Device parse(Args args) throws UsageException {
         String text = args.get(NAME, "auto");
@@ -32,8 +31,7 @@ final class DeviceOption {
         }
         // A CUDA device is otherwise first touched when the model moves there, after the data is read
         // and maybe a base trained: failing here tells the user at once.
-        Backends.of(device);
-        return device;
+        return device.requireUsable();
     }
 
     /** The device in a sentence: "the CPU" or "cuda:0". */

@@ -3,7 +3,6 @@ package dev.qlora4j.cli;
 import dev.qlora4j.autograd.llama.BaseFormat;
 import dev.qlora4j.autograd.llama.LlamaModel;
 import dev.qlora4j.engine.Allocator;
-import dev.qlora4j.engine.Backends;
 import dev.qlora4j.engine.Device;
 
 import java.io.IOException;
@@ -30,7 +29,7 @@ record FormatFootprint(BaseFormat format, long allocated, long linearBytes) {
      * and closes it; the bytes are those of the device's allocator.
      */
     static List<FormatFootprint> measure(Device device, Loader loader) throws IOException {
-        Allocator allocator = Backends.allocator(device);
+        Allocator allocator = device.allocator();
         List<FormatFootprint> rows = new ArrayList<>();
         for (BaseFormat f : FORMATS) {
             long before = allocator.stats().live();

@@ -1,11 +1,8 @@
 package dev.qlora4j.cli;
 
-import dev.qlora4j.cuda.CudaProbe;
 import dev.qlora4j.engine.Allocator;
+import dev.qlora4j.engine.Device;
 import dev.qlora4j.engine.MemoryStats;
-import dev.qlora4j.engine.cpu.CpuBackend;
-import dev.qlora4j.engine.cpu.VectorWidth;
-import jdk.incubator.vector.FloatVector;
 
 import java.io.PrintStream;
 import java.util.List;
@@ -41,15 +38,12 @@ final class InfoCommand implements Command {
         Runtime.Version v = Runtime.version();
         out.printf("qlora4j     %s%n", Main.version());
         out.printf("JDK         %s (%s) at %s%n", v, System.getProperty("java.vendor"), System.getProperty("java.home"));
-        int preferred = FloatVector.SPECIES_PREFERRED.vectorBitSize();
-        out.printf("Vector API  %d-bit vectors, %d f32 lanes%s (hardware preferred: %d-bit)%n", VectorWidth.BITS,
-                VectorWidth.FLOATS.length(), System.getProperty(VectorWidth.PROPERTY) != null ? ", forced" : "", preferred);
+        // The CPU backend's line: its vector width (and the hardware's preferred one) and threads.
+        out.printf("Vector API  %s%n", Device.availability(Device.Kind.CPU).detail());
         out.printf("CPU         %d cores available, %d kernel threads, %s %s%n", Runtime.getRuntime().availableProcessors(),
-                CpuBackend.shared().threads(), System.getProperty("os.arch"), System.getProperty("os.name"));
-        CudaProbe.Result cuda = CudaProbe.run();
-        out.printf("CUDA        %s%n", cuda.usable()
-                ? "runtime " + cuda.runtimeVersionText() + ", " + cuda.detail()
-                : "not usable: " + cuda.detail());
+                Device.cpuThreads(), System.getProperty("os.arch"), System.getProperty("os.name"));
+        Device.Availability cuda = Device.availability(Device.Kind.CUDA);
+        out.printf("CUDA        %s%n", cuda.usable() ? cuda.detail() : "not usable: " + cuda.detail());
         MemoryStats m = Allocator.cpu().stats();
         out.printf("Native mem  %s live, %s peak, %s pooled%n", Bytes.format(m.live()), Bytes.format(m.peak()),
                 Bytes.format(m.cached()));

@@ -1,18 +1,17 @@
 package dev.qlora4j.cli;
 
 import dev.qlora4j.autograd.AdamW;
+import dev.qlora4j.autograd.F;
+import dev.qlora4j.autograd.Tape;
+import dev.qlora4j.autograd.Var;
 import dev.qlora4j.autograd.llama.BaseFormat;
 import dev.qlora4j.autograd.llama.LlamaConfig;
 import dev.qlora4j.autograd.llama.LlamaModel;
 import dev.qlora4j.autograd.llama.Trainer;
-import dev.qlora4j.autograd.F;
-import dev.qlora4j.autograd.Tape;
-import dev.qlora4j.autograd.Var;
 import dev.qlora4j.engine.Allocator;
-import dev.qlora4j.engine.Backends;
+import dev.qlora4j.engine.DType;
 import dev.qlora4j.engine.Device;
 import dev.qlora4j.engine.Scope;
-import dev.qlora4j.engine.DType;
 import dev.qlora4j.engine.Tensor;
 
 import java.io.PrintStream;
@@ -143,7 +142,7 @@ final class MemoryCommand implements Command {
 
     /** One training step with the model, its adapters and the batch on {@code device}, measured by its allocator. */
     static Measured measureStep(Device device, LlamaConfig c, Set<String> targets, int rank, int batch, int seq) {
-        Allocator alloc = Backends.allocator(device);
+        Allocator alloc = device.allocator();
         long base = alloc.stats().live();
         try (LlamaModel m = LlamaModel.random(c, 1, BaseFormat.NF4);
              Trainer trainer = new Trainer(m, AdamW.withDefaults(), new Trainer.Schedule(1e-3f, 0, 10, 1.0))) {

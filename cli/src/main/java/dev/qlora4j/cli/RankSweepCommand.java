@@ -9,12 +9,9 @@ import dev.qlora4j.autograd.llama.BaseFormat;
 import dev.qlora4j.autograd.llama.LlamaConfig;
 import dev.qlora4j.autograd.llama.LlamaModel;
 import dev.qlora4j.engine.Allocator;
-import dev.qlora4j.engine.Backends;
 import dev.qlora4j.engine.Device;
 import dev.qlora4j.engine.Scope;
 import dev.qlora4j.engine.Tensor;
-import dev.qlora4j.engine.cpu.CpuBackend;
-import dev.qlora4j.engine.cuda.CudaContext;
 import dev.qlora4j.nf4.FourBitWeight;
 import dev.qlora4j.nf4.QuantType;
 
@@ -98,7 +95,7 @@ final class RankSweepCommand implements Command {
         }
 
         out.printf("%nmeasured on %s: forward + backward, median of %d%n", device.equals(Device.CPU)
-                ? "the CPU, " + CpuBackend.shared().threads() + " threads" : device, repeats);
+                ? "the CPU, " + Device.cpuThreads() + " threads" : device, repeats);
         out.printf("%6s %22s %16s %24s %16s%n", "rank", "layer " + dim + "x" + dim + " NF4 ms", "layer peak", "demo model step ms",
                 "demo step peak");
         SplittableRandom random = new SplittableRandom(1);
@@ -140,13 +137,13 @@ final class RankSweepCommand implements Command {
      * three warm-ups (JIT; on a GPU also kernel loading and the caching allocator's first blocks).
      */
     private static double[] measure(Device device, int repeats, Runnable work) {
-        Allocator alloc = Backends.allocator(device);
+        Allocator alloc = device.allocator();
         for (int i = 0; i < 3; i++) {
             try (Scope s = Scope.open()) {
                 work.run();
             }
         }
-        finish(device);
+        device.synchronize();
         double[] ms = new double[repeats];
         long peak = 0;
         for (int i = 0; i < repeats; i++) {
@@ -156,19 +153,12 @@ final class RankSweepCommand implements Command {
             try (Scope s = Scope.open()) {
                 work.run();
             }
-            finish(device);
+            device.synchronize();
             ms[i] = (System.nanoTime() - t0) / 1e6;
             peak = Math.max(peak, alloc.stats().peak() - before);
         }
         Arrays.sort(ms);
         return new double[]{ms[repeats / 2], peak};
-    }
-
-    /** Waits for the work queued on a GPU, which returns before its kernels have run; the CPU computes as it is called. */
-    private static void finish(Device device) {
-        if (device.kind() == Device.Kind.CUDA) {
-            CudaContext.of(device).synchronize();
-        }
     }
 
     private static Tensor gaussian(SplittableRandom r, int rows, int cols, double std) {

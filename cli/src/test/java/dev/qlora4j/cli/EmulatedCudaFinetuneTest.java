@@ -17,7 +17,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * {@code finetune --device cuda} and {@code generate --device cuda} end to end on the CUDA host emulator
- * (cuda-emulator/), which runs the kernel sources on the CPU: a few steps on a barely trained demo base,
+ * (cuda/emulator/), which runs the kernel sources on the CPU: a few steps on a barely trained demo base,
  * a checkpoint and a resume from it, enough to show the whole path works on a device, not that it
  * learns (FinetuneCommandTest shows that).
  */

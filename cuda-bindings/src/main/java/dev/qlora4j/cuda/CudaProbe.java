@@ -18,10 +18,11 @@ public final class CudaProbe {
      * @param detail         what was found, or why CUDA is not usable
      * @param runtimeVersion e.g. 13000 for CUDA 13.0; 0 when the runtime did not load
      * @param deviceCount    devices the runtime reports
-     * @param emulated       the runtime is qlora4j's host emulator (cuda-emulator/), not NVIDIA's: its
+     * @param emulated       the runtime is qlora4j's host emulator (cuda/emulator/), not NVIDIA's: its
      *                       "device" is the CPU running the kernel sources, for tests without a GPU
      */
     public record Result(boolean usable, String detail, int runtimeVersion, int deviceCount, boolean emulated) {
+        /** The runtime version as "major.minor", e.g. "13.0"; "0.0" when the runtime did not load. */
         public String runtimeVersionText() {
             return versionText(runtimeVersion);
         }
@@ -35,6 +36,10 @@ public final class CudaProbe {
     private CudaProbe() {
     }
 
+    /**
+     * The answer for this process: probed at the first call, which loads the CUDA runtime and cuBLAS
+     * when they are present, and cached after. Reports a failure in the result rather than throwing.
+     */
     public static Result run() {
         Result r = cached;
         if (r == null) {

@@ -61,14 +61,32 @@ public final class cublas_api_h {
         static final MethodHandle HANDLE = Lib.LINKER.downcallHandle(ADDR, DESC);
     }
 
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cublasStatus_t cublasCreate_v2(cublasHandle_t *handle)
+     * }
+     */
     public static FunctionDescriptor cublasCreate_v2$descriptor() {
         return cublasCreate_v2.DESC;
     }
 
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cublasStatus_t cublasCreate_v2(cublasHandle_t *handle)
+     * }
+     */
     public static MethodHandle cublasCreate_v2$handle() {
         return cublasCreate_v2.HANDLE;
     }
 
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cublasStatus_t cublasCreate_v2(cublasHandle_t *handle)
+     * }
+     */
     public static MemorySegment cublasCreate_v2$address() {
         return cublasCreate_v2.ADDR;
     }
@@ -95,14 +113,32 @@ public final class cublas_api_h {
         static final MethodHandle HANDLE = Lib.LINKER.downcallHandle(ADDR, DESC);
     }
 
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cublasStatus_t cublasDestroy_v2(cublasHandle_t handle)
+     * }
+     */
     public static FunctionDescriptor cublasDestroy_v2$descriptor() {
         return cublasDestroy_v2.DESC;
     }
 
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cublasStatus_t cublasDestroy_v2(cublasHandle_t handle)
+     * }
+     */
     public static MethodHandle cublasDestroy_v2$handle() {
         return cublasDestroy_v2.HANDLE;
     }
 
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cublasStatus_t cublasDestroy_v2(cublasHandle_t handle)
+     * }
+     */
     public static MemorySegment cublasDestroy_v2$address() {
         return cublasDestroy_v2.ADDR;
     }
@@ -129,14 +165,32 @@ public final class cublas_api_h {
         static final MethodHandle HANDLE = Lib.LINKER.downcallHandle(ADDR, DESC);
     }
 
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cublasStatus_t cublasSetStream_v2(cublasHandle_t handle, cudaStream_t streamId)
+     * }
+     */
     public static FunctionDescriptor cublasSetStream_v2$descriptor() {
         return cublasSetStream_v2.DESC;
     }
 
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cublasStatus_t cublasSetStream_v2(cublasHandle_t handle, cudaStream_t streamId)
+     * }
+     */
     public static MethodHandle cublasSetStream_v2$handle() {
         return cublasSetStream_v2.HANDLE;
     }
 
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cublasStatus_t cublasSetStream_v2(cublasHandle_t handle, cudaStream_t streamId)
+     * }
+     */
     public static MemorySegment cublasSetStream_v2$address() {
         return cublasSetStream_v2.ADDR;
     }
@@ -163,14 +217,32 @@ public final class cublas_api_h {
         static final MethodHandle HANDLE = Lib.LINKER.downcallHandle(ADDR, DESC);
     }
 
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cublasStatus_t cublasSetMathMode(cublasHandle_t handle, cublasMath_t mode)
+     * }
+     */
     public static FunctionDescriptor cublasSetMathMode$descriptor() {
         return cublasSetMathMode.DESC;
     }
 
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cublasStatus_t cublasSetMathMode(cublasHandle_t handle, cublasMath_t mode)
+     * }
+     */
     public static MethodHandle cublasSetMathMode$handle() {
         return cublasSetMathMode.HANDLE;
     }
 
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cublasStatus_t cublasSetMathMode(cublasHandle_t handle, cublasMath_t mode)
+     * }
+     */
     public static MemorySegment cublasSetMathMode$address() {
         return cublasSetMathMode.ADDR;
     }
@@ -197,14 +269,32 @@ public final class cublas_api_h {
         static final MethodHandle HANDLE = Lib.LINKER.downcallHandle(ADDR, DESC);
     }
 
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cublasStatus_t cublasGetVersion_v2(cublasHandle_t handle, int *version)
+     * }
+     */
     public static FunctionDescriptor cublasGetVersion_v2$descriptor() {
         return cublasGetVersion_v2.DESC;
     }
 
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cublasStatus_t cublasGetVersion_v2(cublasHandle_t handle, int *version)
+     * }
+     */
     public static MethodHandle cublasGetVersion_v2$handle() {
         return cublasGetVersion_v2.HANDLE;
     }
 
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cublasStatus_t cublasGetVersion_v2(cublasHandle_t handle, int *version)
+     * }
+     */
     public static MemorySegment cublasGetVersion_v2$address() {
         return cublasGetVersion_v2.ADDR;
     }
@@ -231,14 +321,32 @@ public final class cublas_api_h {
         static final MethodHandle HANDLE = Lib.LINKER.downcallHandle(ADDR, DESC);
     }
 
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cublasStatus_t cublasGemmEx(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const void *alpha, const void *A, cudaDataType Atype, int lda, const void *B, cudaDataType Btype, int ldb, const void *beta, void *C, cudaDataType Ctype, int ldc, cublasComputeType_t computeType, cublasGemmAlgo_t algo)
+     * }
+     */
     public static FunctionDescriptor cublasGemmEx$descriptor() {
         return cublasGemmEx.DESC;
     }
 
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cublasStatus_t cublasGemmEx(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const void *alpha, const void *A, cudaDataType Atype, int lda, const void *B, cudaDataType Btype, int ldb, const void *beta, void *C, cudaDataType Ctype, int ldc, cublasComputeType_t computeType, cublasGemmAlgo_t algo)
+     * }
+     */
     public static MethodHandle cublasGemmEx$handle() {
         return cublasGemmEx.HANDLE;
     }
 
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cublasStatus_t cublasGemmEx(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const void *alpha, const void *A, cudaDataType Atype, int lda, const void *B, cudaDataType Btype, int ldb, const void *beta, void *C, cudaDataType Ctype, int ldc, cublasComputeType_t computeType, cublasGemmAlgo_t algo)
+     * }
+     */
     public static MemorySegment cublasGemmEx$address() {
         return cublasGemmEx.ADDR;
     }
@@ -265,14 +373,32 @@ public final class cublas_api_h {
         static final MethodHandle HANDLE = Lib.LINKER.downcallHandle(ADDR, DESC);
     }
 
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cublasStatus_t cublasGemmStridedBatchedEx(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const void *alpha, const void *A, cudaDataType Atype, int lda, long long int strideA, const void *B, cudaDataType Btype, int ldb, long long int strideB, const void *beta, void *C, cudaDataType Ctype, int ldc, long long int strideC, int batchCount, cublasComputeType_t computeType, cublasGemmAlgo_t algo)
+     * }
+     */
     public static FunctionDescriptor cublasGemmStridedBatchedEx$descriptor() {
         return cublasGemmStridedBatchedEx.DESC;
     }
 
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cublasStatus_t cublasGemmStridedBatchedEx(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const void *alpha, const void *A, cudaDataType Atype, int lda, long long int strideA, const void *B, cudaDataType Btype, int ldb, long long int strideB, const void *beta, void *C, cudaDataType Ctype, int ldc, long long int strideC, int batchCount, cublasComputeType_t computeType, cublasGemmAlgo_t algo)
+     * }
+     */
     public static MethodHandle cublasGemmStridedBatchedEx$handle() {
         return cublasGemmStridedBatchedEx.HANDLE;
     }
 
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cublasStatus_t cublasGemmStridedBatchedEx(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const void *alpha, const void *A, cudaDataType Atype, int lda, long long int strideA, const void *B, cudaDataType Btype, int ldb, long long int strideB, const void *beta, void *C, cudaDataType Ctype, int ldc, long long int strideC, int batchCount, cublasComputeType_t computeType, cublasGemmAlgo_t algo)
+     * }
+     */
     public static MemorySegment cublasGemmStridedBatchedEx$address() {
         return cublasGemmStridedBatchedEx.ADDR;
     }
@@ -300,14 +426,32 @@ public final class cublas_api_h {
         static final MethodHandle HANDLE = Lib.LINKER.downcallHandle(ADDR, DESC, Linker.Option.critical(false));
     }
 
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * const char *cublasGetStatusName(cublasStatus_t status)
+     * }
+     */
     public static FunctionDescriptor cublasGetStatusName$descriptor() {
         return cublasGetStatusName.DESC;
     }
 
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * const char *cublasGetStatusName(cublasStatus_t status)
+     * }
+     */
     public static MethodHandle cublasGetStatusName$handle() {
         return cublasGetStatusName.HANDLE;
     }
 
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * const char *cublasGetStatusName(cublasStatus_t status)
+     * }
+     */
     public static MemorySegment cublasGetStatusName$address() {
         return cublasGetStatusName.ADDR;
     }
@@ -335,14 +479,32 @@ public final class cublas_api_h {
         static final MethodHandle HANDLE = Lib.LINKER.downcallHandle(ADDR, DESC, Linker.Option.critical(false));
     }
 
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * const char *cublasGetStatusString(cublasStatus_t status)
+     * }
+     */
     public static FunctionDescriptor cublasGetStatusString$descriptor() {
         return cublasGetStatusString.DESC;
     }
 
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * const char *cublasGetStatusString(cublasStatus_t status)
+     * }
+     */
     public static MethodHandle cublasGetStatusString$handle() {
         return cublasGetStatusString.HANDLE;
     }
 
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * const char *cublasGetStatusString(cublasStatus_t status)
+     * }
+     */
     public static MemorySegment cublasGetStatusString$address() {
         return cublasGetStatusString.ADDR;
     }

@@ -80,14 +80,32 @@ public final class cuda_runtime_h {
         static final MethodHandle HANDLE = Lib.LINKER.downcallHandle(ADDR, DESC);
     }
 
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cudaError_t cudaRuntimeGetVersion(int *runtimeVersion)
+     * }
+     */
     public static FunctionDescriptor cudaRuntimeGetVersion$descriptor() {
         return cudaRuntimeGetVersion.DESC;
     }
 
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cudaError_t cudaRuntimeGetVersion(int *runtimeVersion)
+     * }
+     */
     public static MethodHandle cudaRuntimeGetVersion$handle() {
         return cudaRuntimeGetVersion.HANDLE;
     }
 
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cudaError_t cudaRuntimeGetVersion(int *runtimeVersion)
+     * }
+     */
     public static MemorySegment cudaRuntimeGetVersion$address() {
         return cudaRuntimeGetVersion.ADDR;
     }
@@ -114,14 +132,32 @@ public final class cuda_runtime_h {
         static final MethodHandle HANDLE = Lib.LINKER.downcallHandle(ADDR, DESC);
     }
 
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cudaError_t cudaDriverGetVersion(int *driverVersion)
+     * }
+     */
     public static FunctionDescriptor cudaDriverGetVersion$descriptor() {
         return cudaDriverGetVersion.DESC;
     }
 
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cudaError_t cudaDriverGetVersion(int *driverVersion)
+     * }
+     */
     public static MethodHandle cudaDriverGetVersion$handle() {
         return cudaDriverGetVersion.HANDLE;
     }
 
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cudaError_t cudaDriverGetVersion(int *driverVersion)
+     * }
+     */
     public static MemorySegment cudaDriverGetVersion$address() {
         return cudaDriverGetVersion.ADDR;
     }
@@ -148,14 +184,32 @@ public final class cuda_runtime_h {
         static final MethodHandle HANDLE = Lib.LINKER.downcallHandle(ADDR, DESC);
     }
 
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cudaError_t cudaGetDeviceCount(int *count)
+     * }
+     */
     public static FunctionDescriptor cudaGetDeviceCount$descriptor() {
         return cudaGetDeviceCount.DESC;
     }
 
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cudaError_t cudaGetDeviceCount(int *count)
+     * }
+     */
     public static MethodHandle cudaGetDeviceCount$handle() {
         return cudaGetDeviceCount.HANDLE;
     }
 
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cudaError_t cudaGetDeviceCount(int *count)
+     * }
+     */
     public static MemorySegment cudaGetDeviceCount$address() {
         return cudaGetDeviceCount.ADDR;
     }
@@ -182,14 +236,32 @@ public final class cuda_runtime_h {
         static final MethodHandle HANDLE = Lib.LINKER.downcallHandle(ADDR, DESC);
     }
 
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cudaError_t cudaSetDevice(int device)
+     * }
+     */
     public static FunctionDescriptor cudaSetDevice$descriptor() {
         return cudaSetDevice.DESC;
     }
 
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cudaError_t cudaSetDevice(int device)
+     * }
+     */
     public static MethodHandle cudaSetDevice$handle() {
         return cudaSetDevice.HANDLE;
     }
 
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cudaError_t cudaSetDevice(int device)
+     * }
+     */
     public static MemorySegment cudaSetDevice$address() {
         return cudaSetDevice.ADDR;
     }
@@ -216,14 +288,32 @@ public final class cuda_runtime_h {
         static final MethodHandle HANDLE = Lib.LINKER.downcallHandle(ADDR, DESC);
     }
 
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cudaError_t cudaGetDevice(int *device)
+     * }
+     */
     public static FunctionDescriptor cudaGetDevice$descriptor() {
         return cudaGetDevice.DESC;
     }
 
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cudaError_t cudaGetDevice(int *device)
+     * }
+     */
     public static MethodHandle cudaGetDevice$handle() {
         return cudaGetDevice.HANDLE;
     }
 
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cudaError_t cudaGetDevice(int *device)
+     * }
+     */
     public static MemorySegment cudaGetDevice$address() {
         return cudaGetDevice.ADDR;
     }
@@ -250,14 +340,32 @@ public final class cuda_runtime_h {
         static final MethodHandle HANDLE = Lib.LINKER.downcallHandle(ADDR, DESC);
     }
 
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cudaError_t cudaDeviceGetAttribute(int *value, enum cudaDeviceAttr attr, int device)
+     * }
+     */
     public static FunctionDescriptor cudaDeviceGetAttribute$descriptor() {
         return cudaDeviceGetAttribute.DESC;
     }
 
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cudaError_t cudaDeviceGetAttribute(int *value, enum cudaDeviceAttr attr, int device)
+     * }
+     */
     public static MethodHandle cudaDeviceGetAttribute$handle() {
         return cudaDeviceGetAttribute.HANDLE;
     }
 
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cudaError_t cudaDeviceGetAttribute(int *value, enum cudaDeviceAttr attr, int device)
+     * }
+     */
     public static MemorySegment cudaDeviceGetAttribute$address() {
         return cudaDeviceGetAttribute.ADDR;
     }
@@ -284,14 +392,32 @@ public final class cuda_runtime_h {
         static final MethodHandle HANDLE = Lib.LINKER.downcallHandle(ADDR, DESC);
     }
 
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cudaError_t cudaDeviceSynchronize(void)
+     * }
+     */
     public static FunctionDescriptor cudaDeviceSynchronize$descriptor() {
         return cudaDeviceSynchronize.DESC;
     }
 
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cudaError_t cudaDeviceSynchronize(void)
+     * }
+     */
     public static MethodHandle cudaDeviceSynchronize$handle() {
         return cudaDeviceSynchronize.HANDLE;
     }
 
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cudaError_t cudaDeviceSynchronize(void)
+     * }
+     */
     public static MemorySegment cudaDeviceSynchronize$address() {
         return cudaDeviceSynchronize.ADDR;
     }
@@ -318,14 +444,32 @@ public final class cuda_runtime_h {
         static final MethodHandle HANDLE = Lib.LINKER.downcallHandle(ADDR, DESC);
     }
 
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cudaError_t cudaMemGetInfo(size_t *free, size_t *total)
+     * }
+     */
     public static FunctionDescriptor cudaMemGetInfo$descriptor() {
         return cudaMemGetInfo.DESC;
     }
 
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cudaError_t cudaMemGetInfo(size_t *free, size_t *total)
+     * }
+     */
     public static MethodHandle cudaMemGetInfo$handle() {
         return cudaMemGetInfo.HANDLE;
     }
 
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cudaError_t cudaMemGetInfo(size_t *free, size_t *total)
+     * }
+     */
     public static MemorySegment cudaMemGetInfo$address() {
         return cudaMemGetInfo.ADDR;
     }
@@ -352,14 +496,32 @@ public final class cuda_runtime_h {
         static final MethodHandle HANDLE = Lib.LINKER.downcallHandle(ADDR, DESC);
     }
 
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cudaError_t cudaMalloc(void **devPtr, size_t size)
+     * }
+     */
     public static FunctionDescriptor cudaMalloc$descriptor() {
         return cudaMalloc.DESC;
     }
 
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cudaError_t cudaMalloc(void **devPtr, size_t size)
+     * }
+     */
     public static MethodHandle cudaMalloc$handle() {
         return cudaMalloc.HANDLE;
     }
 
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cudaError_t cudaMalloc(void **devPtr, size_t size)
+     * }
+     */
     public static MemorySegment cudaMalloc$address() {
         return cudaMalloc.ADDR;
     }
@@ -386,14 +548,32 @@ public final class cuda_runtime_h {
         static final MethodHandle HANDLE = Lib.LINKER.downcallHandle(ADDR, DESC);
     }
 
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cudaError_t cudaFree(void *devPtr)
+     * }
+     */
     public static FunctionDescriptor cudaFree$descriptor() {
         return cudaFree.DESC;
     }
 
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cudaError_t cudaFree(void *devPtr)
+     * }
+     */
     public static MethodHandle cudaFree$handle() {
         return cudaFree.HANDLE;
     }
 
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cudaError_t cudaFree(void *devPtr)
+     * }
+     */
     public static MemorySegment cudaFree$address() {
         return cudaFree.ADDR;
     }
@@ -420,14 +600,32 @@ public final class cuda_runtime_h {
         static final MethodHandle HANDLE = Lib.LINKER.downcallHandle(ADDR, DESC);
     }
 
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cudaError_t cudaMallocAsync(void **devPtr, size_t size, cudaStream_t hStream)
+     * }
+     */
     public static FunctionDescriptor cudaMallocAsync$descriptor() {
         return cudaMallocAsync.DESC;
     }
 
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cudaError_t cudaMallocAsync(void **devPtr, size_t size, cudaStream_t hStream)
+     * }
+     */
     public static MethodHandle cudaMallocAsync$handle() {
         return cudaMallocAsync.HANDLE;
     }
 
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cudaError_t cudaMallocAsync(void **devPtr, size_t size, cudaStream_t hStream)
+     * }
+     */
     public static MemorySegment cudaMallocAsync$address() {
         return cudaMallocAsync.ADDR;
     }
@@ -454,14 +652,32 @@ public final class cuda_runtime_h {
         static final MethodHandle HANDLE = Lib.LINKER.downcallHandle(ADDR, DESC);
     }
 
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cudaError_t cudaFreeAsync(void *devPtr, cudaStream_t hStream)
+     * }
+     */
     public static FunctionDescriptor cudaFreeAsync$descriptor() {
         return cudaFreeAsync.DESC;
     }
 
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cudaError_t cudaFreeAsync(void *devPtr, cudaStream_t hStream)
+     * }
+     */
     public static MethodHandle cudaFreeAsync$handle() {
         return cudaFreeAsync.HANDLE;
     }
 
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cudaError_t cudaFreeAsync(void *devPtr, cudaStream_t hStream)
+     * }
+     */
     public static MemorySegment cudaFreeAsync$address() {
         return cudaFreeAsync.ADDR;
     }
@@ -488,14 +704,32 @@ public final class cuda_runtime_h {
         static final MethodHandle HANDLE = Lib.LINKER.downcallHandle(ADDR, DESC);
     }
 
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cudaError_t cudaMallocHost(void **ptr, size_t size)
+     * }
+     */
     public static FunctionDescriptor cudaMallocHost$descriptor() {
         return cudaMallocHost.DESC;
     }
 
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cudaError_t cudaMallocHost(void **ptr, size_t size)
+     * }
+     */
     public static MethodHandle cudaMallocHost$handle() {
         return cudaMallocHost.HANDLE;
     }
 
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cudaError_t cudaMallocHost(void **ptr, size_t size)
+     * }
+     */
     public static MemorySegment cudaMallocHost$address() {
         return cudaMallocHost.ADDR;
     }
@@ -522,14 +756,32 @@ public final class cuda_runtime_h {
         static final MethodHandle HANDLE = Lib.LINKER.downcallHandle(ADDR, DESC);
     }
 
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cudaError_t cudaFreeHost(void *ptr)
+     * }
+     */
     public static FunctionDescriptor cudaFreeHost$descriptor() {
         return cudaFreeHost.DESC;
     }
 
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cudaError_t cudaFreeHost(void *ptr)
+     * }
+     */
     public static MethodHandle cudaFreeHost$handle() {
         return cudaFreeHost.HANDLE;
     }
 
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cudaError_t cudaFreeHost(void *ptr)
+     * }
+     */
     public static MemorySegment cudaFreeHost$address() {
         return cudaFreeHost.ADDR;
     }
@@ -556,14 +808,32 @@ public final class cuda_runtime_h {
         static final MethodHandle HANDLE = Lib.LINKER.downcallHandle(ADDR, DESC);
     }
 
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cudaError_t cudaMemcpy(void *dst, const void *src, size_t count, enum cudaMemcpyKind kind)
+     * }
+     */
     public static FunctionDescriptor cudaMemcpy$descriptor() {
         return cudaMemcpy.DESC;
     }
 
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cudaError_t cudaMemcpy(void *dst, const void *src, size_t count, enum cudaMemcpyKind kind)
+     * }
+     */
     public static MethodHandle cudaMemcpy$handle() {
         return cudaMemcpy.HANDLE;
     }
 
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cudaError_t cudaMemcpy(void *dst, const void *src, size_t count, enum cudaMemcpyKind kind)
+     * }
+     */
     public static MemorySegment cudaMemcpy$address() {
         return cudaMemcpy.ADDR;
     }
@@ -590,14 +860,32 @@ public final class cuda_runtime_h {
         static final MethodHandle HANDLE = Lib.LINKER.downcallHandle(ADDR, DESC);
     }
 
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cudaError_t cudaMemcpyAsync(void *dst, const void *src, size_t count, enum cudaMemcpyKind kind, cudaStream_t stream)
+     * }
+     */
     public static FunctionDescriptor cudaMemcpyAsync$descriptor() {
         return cudaMemcpyAsync.DESC;
     }
 
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cudaError_t cudaMemcpyAsync(void *dst, const void *src, size_t count, enum cudaMemcpyKind kind, cudaStream_t stream)
+     * }
+     */
     public static MethodHandle cudaMemcpyAsync$handle() {
         return cudaMemcpyAsync.HANDLE;
     }
 
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cudaError_t cudaMemcpyAsync(void *dst, const void *src, size_t count, enum cudaMemcpyKind kind, cudaStream_t stream)
+     * }
+     */
     public static MemorySegment cudaMemcpyAsync$address() {
         return cudaMemcpyAsync.ADDR;
     }
@@ -624,14 +912,32 @@ public final class cuda_runtime_h {
         static final MethodHandle HANDLE = Lib.LINKER.downcallHandle(ADDR, DESC);
     }
 
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cudaError_t cudaMemset(void *devPtr, int value, size_t count)
+     * }
+     */
     public static FunctionDescriptor cudaMemset$descriptor() {
         return cudaMemset.DESC;
     }
 
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cudaError_t cudaMemset(void *devPtr, int value, size_t count)
+     * }
+     */
     public static MethodHandle cudaMemset$handle() {
         return cudaMemset.HANDLE;
     }
 
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cudaError_t cudaMemset(void *devPtr, int value, size_t count)
+     * }
+     */
     public static MemorySegment cudaMemset$address() {
         return cudaMemset.ADDR;
     }
@@ -658,14 +964,32 @@ public final class cuda_runtime_h {
         static final MethodHandle HANDLE = Lib.LINKER.downcallHandle(ADDR, DESC);
     }
 
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cudaError_t cudaMemsetAsync(void *devPtr, int value, size_t count, cudaStream_t stream)
+     * }
+     */
     public static FunctionDescriptor cudaMemsetAsync$descriptor() {
         return cudaMemsetAsync.DESC;
     }
 
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cudaError_t cudaMemsetAsync(void *devPtr, int value, size_t count, cudaStream_t stream)
+     * }
+     */
     public static MethodHandle cudaMemsetAsync$handle() {
         return cudaMemsetAsync.HANDLE;
     }
 
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cudaError_t cudaMemsetAsync(void *devPtr, int value, size_t count, cudaStream_t stream)
+     * }
+     */
     public static MemorySegment cudaMemsetAsync$address() {
         return cudaMemsetAsync.ADDR;
     }
@@ -692,14 +1016,32 @@ public final class cuda_runtime_h {
         static final MethodHandle HANDLE = Lib.LINKER.downcallHandle(ADDR, DESC);
     }
 
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cudaError_t cudaStreamCreateWithFlags(cudaStream_t *pStream, unsigned int flags)
+     * }
+     */
     public static FunctionDescriptor cudaStreamCreateWithFlags$descriptor() {
         return cudaStreamCreateWithFlags.DESC;
     }
 
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cudaError_t cudaStreamCreateWithFlags(cudaStream_t *pStream, unsigned int flags)
+     * }
+     */
     public static MethodHandle cudaStreamCreateWithFlags$handle() {
         return cudaStreamCreateWithFlags.HANDLE;
     }
 
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cudaError_t cudaStreamCreateWithFlags(cudaStream_t *pStream, unsigned int flags)
+     * }
+     */
     public static MemorySegment cudaStreamCreateWithFlags$address() {
         return cudaStreamCreateWithFlags.ADDR;
     }
@@ -726,14 +1068,32 @@ public final class cuda_runtime_h {
         static final MethodHandle HANDLE = Lib.LINKER.downcallHandle(ADDR, DESC);
     }
 
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cudaError_t cudaStreamDestroy(cudaStream_t stream)
+     * }
+     */
     public static FunctionDescriptor cudaStreamDestroy$descriptor() {
         return cudaStreamDestroy.DESC;
     }
 
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cudaError_t cudaStreamDestroy(cudaStream_t stream)
+     * }
+     */
     public static MethodHandle cudaStreamDestroy$handle() {
         return cudaStreamDestroy.HANDLE;
     }
 
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cudaError_t cudaStreamDestroy(cudaStream_t stream)
+     * }
+     */
     public static MemorySegment cudaStreamDestroy$address() {
         return cudaStreamDestroy.ADDR;
     }
@@ -760,14 +1120,32 @@ public final class cuda_runtime_h {
         static final MethodHandle HANDLE = Lib.LINKER.downcallHandle(ADDR, DESC);
     }
 
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cudaError_t cudaStreamSynchronize(cudaStream_t stream)
+     * }
+     */
     public static FunctionDescriptor cudaStreamSynchronize$descriptor() {
         return cudaStreamSynchronize.DESC;
     }
 
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cudaError_t cudaStreamSynchronize(cudaStream_t stream)
+     * }
+     */
     public static MethodHandle cudaStreamSynchronize$handle() {
         return cudaStreamSynchronize.HANDLE;
     }
 
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cudaError_t cudaStreamSynchronize(cudaStream_t stream)
+     * }
+     */
     public static MemorySegment cudaStreamSynchronize$address() {
         return cudaStreamSynchronize.ADDR;
     }
@@ -794,14 +1172,32 @@ public final class cuda_runtime_h {
         static final MethodHandle HANDLE = Lib.LINKER.downcallHandle(ADDR, DESC);
     }
 
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cudaError_t cudaEventCreate(cudaEvent_t *event)
+     * }
+     */
     public static FunctionDescriptor cudaEventCreate$descriptor() {
         return cudaEventCreate.DESC;
     }
 
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cudaError_t cudaEventCreate(cudaEvent_t *event)
+     * }
+     */
     public static MethodHandle cudaEventCreate$handle() {
         return cudaEventCreate.HANDLE;
     }
 
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cudaError_t cudaEventCreate(cudaEvent_t *event)
+     * }
+     */
     public static MemorySegment cudaEventCreate$address() {
         return cudaEventCreate.ADDR;
     }
@@ -828,14 +1224,32 @@ public final class cuda_runtime_h {
         static final MethodHandle HANDLE = Lib.LINKER.downcallHandle(ADDR, DESC);
     }
 
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cudaError_t cudaEventCreateWithFlags(cudaEvent_t *event, unsigned int flags)
+     * }
+     */
     public static FunctionDescriptor cudaEventCreateWithFlags$descriptor() {
         return cudaEventCreateWithFlags.DESC;
     }
 
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cudaError_t cudaEventCreateWithFlags(cudaEvent_t *event, unsigned int flags)
+     * }
+     */
     public static MethodHandle cudaEventCreateWithFlags$handle() {
         return cudaEventCreateWithFlags.HANDLE;
     }
 
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cudaError_t cudaEventCreateWithFlags(cudaEvent_t *event, unsigned int flags)
+     * }
+     */
     public static MemorySegment cudaEventCreateWithFlags$address() {
         return cudaEventCreateWithFlags.ADDR;
     }
@@ -862,14 +1276,32 @@ public final class cuda_runtime_h {
         static final MethodHandle HANDLE = Lib.LINKER.downcallHandle(ADDR, DESC);
     }
 
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream)
+     * }
+     */
     public static FunctionDescriptor cudaEventRecord$descriptor() {
         return cudaEventRecord.DESC;
     }
 
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream)
+     * }
+     */
     public static MethodHandle cudaEventRecord$handle() {
         return cudaEventRecord.HANDLE;
     }
 
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream)
+     * }
+     */
     public static MemorySegment cudaEventRecord$address() {
         return cudaEventRecord.ADDR;
     }
@@ -896,14 +1328,32 @@ public final class cuda_runtime_h {
         static final MethodHandle HANDLE = Lib.LINKER.downcallHandle(ADDR, DESC);
     }
 
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cudaError_t cudaEventSynchronize(cudaEvent_t event)
+     * }
+     */
     public static FunctionDescriptor cudaEventSynchronize$descriptor() {
         return cudaEventSynchronize.DESC;
     }
 
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cudaError_t cudaEventSynchronize(cudaEvent_t event)
+     * }
+     */
     public static MethodHandle cudaEventSynchronize$handle() {
         return cudaEventSynchronize.HANDLE;
     }
 
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cudaError_t cudaEventSynchronize(cudaEvent_t event)
+     * }
+     */
     public static MemorySegment cudaEventSynchronize$address() {
         return cudaEventSynchronize.ADDR;
     }
@@ -930,14 +1380,32 @@ public final class cuda_runtime_h {
         static final MethodHandle HANDLE = Lib.LINKER.downcallHandle(ADDR, DESC);
     }
 
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cudaError_t cudaEventElapsedTime(float *ms, cudaEvent_t start, cudaEvent_t end)
+     * }
+     */
     public static FunctionDescriptor cudaEventElapsedTime$descriptor() {
         return cudaEventElapsedTime.DESC;
     }
 
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cudaError_t cudaEventElapsedTime(float *ms, cudaEvent_t start, cudaEvent_t end)
+     * }
+     */
     public static MethodHandle cudaEventElapsedTime$handle() {
         return cudaEventElapsedTime.HANDLE;
     }
 
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cudaError_t cudaEventElapsedTime(float *ms, cudaEvent_t start, cudaEvent_t end)
+     * }
+     */
     public static MemorySegment cudaEventElapsedTime$address() {
         return cudaEventElapsedTime.ADDR;
     }
@@ -964,14 +1432,32 @@ public final class cuda_runtime_h {
         static final MethodHandle HANDLE = Lib.LINKER.downcallHandle(ADDR, DESC);
     }
 
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cudaError_t cudaEventDestroy(cudaEvent_t event)
+     * }
+     */
     public static FunctionDescriptor cudaEventDestroy$descriptor() {
         return cudaEventDestroy.DESC;
     }
 
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cudaError_t cudaEventDestroy(cudaEvent_t event)
+     * }
+     */
     public static MethodHandle cudaEventDestroy$handle() {
         return cudaEventDestroy.HANDLE;
     }
 
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cudaError_t cudaEventDestroy(cudaEvent_t event)
+     * }
+     */
     public static MemorySegment cudaEventDestroy$address() {
         return cudaEventDestroy.ADDR;
     }
@@ -998,14 +1484,32 @@ public final class cuda_runtime_h {
         static final MethodHandle HANDLE = Lib.LINKER.downcallHandle(ADDR, DESC);
     }
 
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cudaError_t cudaLibraryLoadData(cudaLibrary_t *library, const void *code, enum cudaJitOption *jitOptions, void **jitOptionsValues, unsigned int numJitOptions, enum cudaLibraryOption *libraryOptions, void **libraryOptionValues, unsigned int numLibraryOptions)
+     * }
+     */
     public static FunctionDescriptor cudaLibraryLoadData$descriptor() {
         return cudaLibraryLoadData.DESC;
     }
 
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cudaError_t cudaLibraryLoadData(cudaLibrary_t *library, const void *code, enum cudaJitOption *jitOptions, void **jitOptionsValues, unsigned int numJitOptions, enum cudaLibraryOption *libraryOptions, void **libraryOptionValues, unsigned int numLibraryOptions)
+     * }
+     */
     public static MethodHandle cudaLibraryLoadData$handle() {
         return cudaLibraryLoadData.HANDLE;
     }
 
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cudaError_t cudaLibraryLoadData(cudaLibrary_t *library, const void *code, enum cudaJitOption *jitOptions, void **jitOptionsValues, unsigned int numJitOptions, enum cudaLibraryOption *libraryOptions, void **libraryOptionValues, unsigned int numLibraryOptions)
+     * }
+     */
     public static MemorySegment cudaLibraryLoadData$address() {
         return cudaLibraryLoadData.ADDR;
     }
@@ -1034,14 +1538,32 @@ public final class cuda_runtime_h {
         static final MethodHandle HANDLE = Lib.LINKER.downcallHandle(ADDR, DESC);
     }
 
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cudaError_t cudaLibraryUnload(cudaLibrary_t library)
+     * }
+     */
     public static FunctionDescriptor cudaLibraryUnload$descriptor() {
         return cudaLibraryUnload.DESC;
     }
 
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cudaError_t cudaLibraryUnload(cudaLibrary_t library)
+     * }
+     */
     public static MethodHandle cudaLibraryUnload$handle() {
         return cudaLibraryUnload.HANDLE;
     }
 
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cudaError_t cudaLibraryUnload(cudaLibrary_t library)
+     * }
+     */
     public static MemorySegment cudaLibraryUnload$address() {
         return cudaLibraryUnload.ADDR;
     }
@@ -1068,14 +1590,32 @@ public final class cuda_runtime_h {
         static final MethodHandle HANDLE = Lib.LINKER.downcallHandle(ADDR, DESC);
     }
 
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cudaError_t cudaLibraryGetKernel(cudaKernel_t *pKernel, cudaLibrary_t library, const char *name)
+     * }
+     */
     public static FunctionDescriptor cudaLibraryGetKernel$descriptor() {
         return cudaLibraryGetKernel.DESC;
     }
 
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cudaError_t cudaLibraryGetKernel(cudaKernel_t *pKernel, cudaLibrary_t library, const char *name)
+     * }
+     */
     public static MethodHandle cudaLibraryGetKernel$handle() {
         return cudaLibraryGetKernel.HANDLE;
     }
 
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cudaError_t cudaLibraryGetKernel(cudaKernel_t *pKernel, cudaLibrary_t library, const char *name)
+     * }
+     */
     public static MemorySegment cudaLibraryGetKernel$address() {
         return cudaLibraryGetKernel.ADDR;
     }
@@ -1102,14 +1642,32 @@ public final class cuda_runtime_h {
         static final MethodHandle HANDLE = Lib.LINKER.downcallHandle(ADDR, DESC);
     }
 
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cudaError_t cudaLaunchKernel(const void *func, dim3 gridDim, dim3 blockDim, void **args, size_t sharedMem, cudaStream_t stream)
+     * }
+     */
     public static FunctionDescriptor cudaLaunchKernel$descriptor() {
         return cudaLaunchKernel.DESC;
     }
 
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cudaError_t cudaLaunchKernel(const void *func, dim3 gridDim, dim3 blockDim, void **args, size_t sharedMem, cudaStream_t stream)
+     * }
+     */
     public static MethodHandle cudaLaunchKernel$handle() {
         return cudaLaunchKernel.HANDLE;
     }
 
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cudaError_t cudaLaunchKernel(const void *func, dim3 gridDim, dim3 blockDim, void **args, size_t sharedMem, cudaStream_t stream)
+     * }
+     */
     public static MemorySegment cudaLaunchKernel$address() {
         return cudaLaunchKernel.ADDR;
     }
@@ -1140,14 +1698,32 @@ public final class cuda_runtime_h {
         static final MethodHandle HANDLE = Lib.LINKER.downcallHandle(ADDR, DESC, Linker.Option.critical(false));
     }
 
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cudaError_t cudaGetLastError(void)
+     * }
+     */
     public static FunctionDescriptor cudaGetLastError$descriptor() {
         return cudaGetLastError.DESC;
     }
 
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cudaError_t cudaGetLastError(void)
+     * }
+     */
     public static MethodHandle cudaGetLastError$handle() {
         return cudaGetLastError.HANDLE;
     }
 
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cudaError_t cudaGetLastError(void)
+     * }
+     */
     public static MemorySegment cudaGetLastError$address() {
         return cudaGetLastError.ADDR;
     }
@@ -1175,14 +1751,32 @@ public final class cuda_runtime_h {
         static final MethodHandle HANDLE = Lib.LINKER.downcallHandle(ADDR, DESC, Linker.Option.critical(false));
     }
 
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cudaError_t cudaPeekAtLastError(void)
+     * }
+     */
     public static FunctionDescriptor cudaPeekAtLastError$descriptor() {
         return cudaPeekAtLastError.DESC;
     }
 
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cudaError_t cudaPeekAtLastError(void)
+     * }
+     */
     public static MethodHandle cudaPeekAtLastError$handle() {
         return cudaPeekAtLastError.HANDLE;
     }
 
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cudaError_t cudaPeekAtLastError(void)
+     * }
+     */
     public static MemorySegment cudaPeekAtLastError$address() {
         return cudaPeekAtLastError.ADDR;
     }
@@ -1210,14 +1804,32 @@ public final class cuda_runtime_h {
         static final MethodHandle HANDLE = Lib.LINKER.downcallHandle(ADDR, DESC, Linker.Option.critical(false));
     }
 
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * const char *cudaGetErrorName(cudaError_t error)
+     * }
+     */
     public static FunctionDescriptor cudaGetErrorName$descriptor() {
         return cudaGetErrorName.DESC;
     }
 
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * const char *cudaGetErrorName(cudaError_t error)
+     * }
+     */
     public static MethodHandle cudaGetErrorName$handle() {
         return cudaGetErrorName.HANDLE;
     }
 
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * const char *cudaGetErrorName(cudaError_t error)
+     * }
+     */
     public static MemorySegment cudaGetErrorName$address() {
         return cudaGetErrorName.ADDR;
     }
@@ -1245,14 +1857,32 @@ public final class cuda_runtime_h {
         static final MethodHandle HANDLE = Lib.LINKER.downcallHandle(ADDR, DESC, Linker.Option.critical(false));
     }
 
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * const char *cudaGetErrorString(cudaError_t error)
+     * }
+     */
     public static FunctionDescriptor cudaGetErrorString$descriptor() {
         return cudaGetErrorString.DESC;
     }
 
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * const char *cudaGetErrorString(cudaError_t error)
+     * }
+     */
     public static MethodHandle cudaGetErrorString$handle() {
         return cudaGetErrorString.HANDLE;
     }
 
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * const char *cudaGetErrorString(cudaError_t error)
+     * }
+     */
     public static MemorySegment cudaGetErrorString$address() {
         return cudaGetErrorString.ADDR;
     }

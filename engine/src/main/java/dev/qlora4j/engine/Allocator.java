@@ -30,6 +30,10 @@ public final class Allocator {
     private long peak;
     private long cached;
 
+    /**
+     * An allocator for {@code device} that takes its blocks from {@code raw} and pools at most
+     * {@code maxCachedBytes} bytes of freed blocks.
+     */
     public Allocator(Device device, RawMemory raw, long maxCachedBytes) {
         this.device = device;
         this.raw = raw;
@@ -41,6 +45,7 @@ public final class Allocator {
         return CPU;
     }
 
+    /** The device whose memory this allocator hands out. */
     public Device device() {
         return device;
     }
@@ -128,6 +133,7 @@ public final class Allocator {
         blocks.values().forEach(q -> q.forEach(raw::free));
     }
 
+    /** A snapshot of the live, peak and pooled bytes. */
     public synchronized MemoryStats stats() {
         return new MemoryStats(live, peak, cached);
     }

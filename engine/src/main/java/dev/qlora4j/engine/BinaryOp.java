@@ -1,23 +1,21 @@
 package dev.qlora4j.engine;
 
-import java.util.function.DoubleBinaryOperator;
-
-/** Elementwise functions of two arguments, each with its f64 definition (the tests' oracle). */
+/**
+ * Elementwise functions of two arguments, F32 in and out. Their f64 definitions, the tests' oracle,
+ * are in the test kit ({@code ElementwiseReference}); a kernel's op code is the constant's ordinal,
+ * so new constants go at the end.
+ */
 public enum BinaryOp {
-    ADD((a, b) -> a + b),
-    SUB((a, b) -> a - b),
-    MUL((a, b) -> a * b),
-    DIV((a, b) -> a / b),
-    MAX(Math::max),
-    MIN(Math::min);
-
-    private final DoubleBinaryOperator reference;
-
-    BinaryOp(DoubleBinaryOperator reference) {
-        this.reference = reference;
-    }
-
-    public double reference(double a, double b) {
-        return reference.applyAsDouble(a, b);
-    }
+    /** a + b. */
+    ADD,
+    /** a - b. */
+    SUB,
+    /** a · b. */
+    MUL,
+    /** a / b. */
+    DIV,
+    /** The larger, as {@link Math#max(float, float)}: NaN if either is, +0 above -0. */
+    MAX,
+    /** The smaller, as {@link Math#min(float, float)}. */
+    MIN
 }

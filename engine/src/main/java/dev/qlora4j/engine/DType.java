@@ -8,11 +8,17 @@ import java.lang.foreign.ValueLayout;
  * they are their own types holding packed data plus quantization state.
  */
 public enum DType {
+    /** IEEE binary32. */
     F32(4, "F32", true),
+    /** bfloat16: the top 16 bits of an f32 (8 exponent bits, 7 mantissa bits). */
     BF16(2, "BF16", true),
+    /** IEEE binary16. */
     F16(2, "F16", true),
+    /** Signed 8-bit integer. */
     I8(1, "I8", false),
+    /** Unsigned 8-bit integer; also raw bytes, such as packed 4-bit codes. */
     U8(1, "U8", false),
+    /** Signed 32-bit integer: token ids, targets. */
     I32(4, "I32", false);
 
     private final int byteSize;
@@ -35,6 +41,7 @@ public enum DType {
         return safetensorsName;
     }
 
+    /** True for F32, BF16 and F16. */
     public boolean isFloatingPoint() {
         return floatingPoint;
     }

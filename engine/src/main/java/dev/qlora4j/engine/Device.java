@@ -8,8 +8,15 @@ package dev.qlora4j.engine;
  * @param index the CUDA device ordinal; 0 for the CPU
  */
 public record Device(Kind kind, int index) {
-    public enum Kind { CPU, CUDA }
+    /** The kinds of device a backend can provide. */
+    public enum Kind {
+        /** Host memory, run by the CPU backend. */
+        CPU,
+        /** An NVIDIA GPU, run by the CUDA backend. */
+        CUDA
+    }
 
+    /** The host; the only CPU device. */
     public static final Device CPU = new Device(Kind.CPU, 0);
 
     public Device {
@@ -18,7 +25,10 @@ public record Device(Kind kind, int index) {
         }
     }
 
-    /** A CUDA device by ordinal; using it needs a CUDA backend, which {@link Backends} checks. */
+    /**
+     * A CUDA device by ordinal; using it needs the CUDA backend (module {@code dev.qlora4j.engine.cuda})
+     * and a usable GPU.
+     */
     public static Device cuda(int index) {
         return new Device(Kind.CUDA, index);
     }
@@ -46,6 +56,49 @@ public record Device(Kind kind, int index) {
             return Backends.autoDevice();
         }
         throw new IllegalArgumentException("device \"" + text + "\": expected cpu, cuda, cuda:N or auto");
+    }
+
+    /**
+     * This device, once its backend is known to be usable: a program that checks here tells its user
+     * at once, rather than when the first tensor moves to the device.
+     *
+     * @throws IllegalStateException saying why the device cannot be used in this process
+     * @throws IllegalArgumentException when the ordinal names no present device
+     */
+    public Device requireUsable() {
+        Backends.of(this);
+        return this;
+    }
+
+    /** The allocator that owns this device's memory: its live, peak and pooled bytes. */
+    public Allocator allocator() {
+        return Backends.of(this).allocator();
+    }
+
+    /**
+     * Waits until every kernel and copy queued on this device has finished, so that a wall-clock
+     * time or an allocator peak covers the work; on the CPU, whose operations finish before they
+     * return, it returns at once.
+     */
+    public void synchronize() {
+        Backends.of(this).synchronize();
+    }
+
+    /**
+     * Whether devices of {@code kind} can be used in this process, with the one line their backend
+     * reports: for the CPU its vector width, for CUDA the runtime and devices or why not.
+     */
+    public static Availability availability(Kind kind) {
+        return Backends.availability(kind);
+    }
+
+    /** How many threads the CPU backend's kernels run on: {@code -Dqlora4j.threads}, else every core. */
+    public static int cpuThreads() {
+        return dev.qlora4j.engine.spi.CpuKernels.threads();
+    }
+
+    /** What {@link #availability(Kind)} found: whether usable, how many devices, and a one-line detail. */
+    public record Availability(boolean usable, int deviceCount, String detail) {
     }
 
     @Override

@@ -26,6 +26,7 @@ public final class FloatBits {
         return (short) ((bits + 0x7FFF + ((bits >>> 16) & 1)) >>> 16);
     }
 
+    /** IEEE binary16 to f32: widening is exact. */
     public static float f16ToFloat(short bits) {
         return Float.float16ToFloat(bits);
     }

@@ -1,12 +1,12 @@
 package dev.qlora4j.engine;
 
 import java.util.Arrays;
-import java.util.List;
 
 /**
- * Tensor operations that allocate their result: each checks its arguments (shapes, dtypes,
- * devices, open tensors) with a message naming the operation, then calls the device's
- * {@link Backend}. Results are contiguous and belong to the current {@link Scope}, if any.
+ * Tensor operations: each checks its arguments (shapes, dtypes, devices, open tensors) with a
+ * message naming the operation, then calls the device's backend. Results are contiguous and belong
+ * to the current {@link Scope}, if any. The pieces of a training step that are not general tensor
+ * math are in {@link TrainingOps}.
  */
 public final class Ops {
     private Ops() {
@@ -53,6 +53,37 @@ public final class Ops {
         return outType == DType.F32 ? out : castAndClose(out, outType);
     }
 
+    /**
+     * {@code out += a · b} into an existing F32 tensor of the product's shape, with no temporary of
+     * out's size: how a gradient accumulates a product (a full fine-tune's dW).
+     */
+    public static void matmulAccumulate(Tensor a, Tensor b, Tensor out) {
+        Device d = sameDevice("matmulAccumulate", a, b);
+        out.checkOpen("matmulAccumulate");
+        if (!out.device().equals(d) || out.dtype() != DType.F32 || !out.isContiguous()) {
+            throw new IllegalArgumentException("matmulAccumulate: out " + out.describe() + " on " + out.device()
+                    + ", expected a contiguous F32 tensor on " + d);
+        }
+        floatingInput("matmulAccumulate", a);
+        floatingInput("matmulAccumulate", b);
+        if (a.rank() < 2 || b.rank() < 2 || b.dim(-2) != a.dim(-1)
+                || !out.shape().equals(productShape(a, b))) {
+            throw new IllegalArgumentException("matmulAccumulate " + a.describe() + " · " + b.describe() + " into "
+                    + out.describe() + ": expected a [..., m, k], b [..., k, n] and out of the product's shape");
+        }
+        Backends.of(d).matmul(a, b, out, true);
+    }
+
+    private static Shape productShape(Tensor a, Tensor b) {
+        int[] dims = Arrays.copyOf(a.shape().dims(), a.rank());
+        dims[a.rank() - 1] = b.dim(-1);
+        if (b.rank() > 2 && !Arrays.equals(Arrays.copyOf(a.shape().dims(), a.rank() - 2),
+                Arrays.copyOf(b.shape().dims(), b.rank() - 2))) {
+            return null;
+        }
+        return Shape.of(dims);
+    }
+
     private static Tensor castAndClose(Tensor t, DType type) {
         try (t) {
             return cast(t, type);
@@ -61,6 +92,7 @@ public final class Ops {
 
     // ---- elementwise ------------------------------------------------------------------------------
 
+    /** {@code op(x)} elementwise, F32 in and out. */
     public static Tensor unary(UnaryOp op, Tensor x) {
         f32Input(op.name().toLowerCase(), x);
         Tensor out = Tensor.empty(DType.F32, x.shape(), x.device());
@@ -73,16 +105,16 @@ public final class Ops {
         String name = op.name().toLowerCase();
         a.checkOpen(name);
         b.checkOpen(name);
-        // A one-element CPU tensor is a scalar constant and may meet a tensor on any device (as in
-        // PyTorch): it is moved there rather than refused.
+        // A one-element CPU tensor is a scalar and may meet a tensor on any device (as in PyTorch):
+        // its value goes to the kernel as an argument, and nothing is copied to the device.
         if (isHostScalar(a, b) || isHostScalar(b, a)) {
-            boolean moveA = isHostScalar(a, b);
-            Tensor scalar = moveA ? a : b;
-            // Kept on the device by value: a step multiplies by the same few constants every time.
-            List<Object> key = List.of("scalar", scalar.dtype(), scalar.shape().toString(),
-                    Float.floatToRawIntBits(scalar.getFlat(0)));
-            try (Tensor moved = DeviceConstants.on(moveA ? b.device() : a.device(), key, () -> scalar.contiguous())) {
-                return moveA ? binary(op, moved, b) : binary(op, a, moved);
+            boolean scalarFirst = isHostScalar(a, b);
+            Tensor scalar = scalarFirst ? a : b;
+            Tensor x = scalarFirst ? b : a;
+            f32Input(name, scalar);
+            Shape shape = broadcastShape(name, a.shape(), b.shape());
+            try (Tensor r = scalarOp(name, op, x, scalar.getFlat(0), scalarFirst)) {
+                return r.reshape(shape.dims());
             }
         }
         Device d = sameDevice(name, a, b);
@@ -93,18 +125,51 @@ public final class Ops {
         return out;
     }
 
+    /** {@code op(x, s)} elementwise, with the scalar passed to the kernel by value. */
+    public static Tensor binary(BinaryOp op, Tensor x, float s) {
+        return scalarOp(op.name().toLowerCase(), op, x, s, false);
+    }
+
+    /** {@code op(s, x)} elementwise, with the scalar passed to the kernel by value. */
+    public static Tensor binary(BinaryOp op, float s, Tensor x) {
+        return scalarOp(op.name().toLowerCase(), op, x, s, true);
+    }
+
+    private static Tensor scalarOp(String name, BinaryOp op, Tensor x, float s, boolean scalarFirst) {
+        f32Input(name, x);
+        Tensor out = Tensor.empty(DType.F32, x.shape(), x.device());
+        try (Tensor xc = x.contiguous()) {
+            Backends.of(x.device()).binaryScalar(op, xc, s, scalarFirst, out);
+        }
+        return out;
+    }
+
+    /** {@code a + b} with broadcasting. */
     public static Tensor add(Tensor a, Tensor b) {
         return binary(BinaryOp.ADD, a, b);
     }
 
+    /** {@code x + s}. */
+    public static Tensor add(Tensor x, float s) {
+        return binary(BinaryOp.ADD, x, s);
+    }
+
+    /** {@code a - b} with broadcasting. */
     public static Tensor sub(Tensor a, Tensor b) {
         return binary(BinaryOp.SUB, a, b);
     }
 
+    /** {@code a · b} elementwise with broadcasting. */
     public static Tensor mul(Tensor a, Tensor b) {
         return binary(BinaryOp.MUL, a, b);
     }
 
+    /** {@code s · x}: a tensor scaled by a number (a LoRA scale, 1/√d, a learning-rate factor). */
+    public static Tensor scale(Tensor x, float s) {
+        return binary(BinaryOp.MUL, x, s);
+    }
+
+    /** {@code a / b} elementwise with broadcasting. */
     public static Tensor div(Tensor a, Tensor b) {
         return binary(BinaryOp.DIV, a, b);
     }
@@ -154,10 +219,12 @@ public final class Ops {
         }
     }
 
+    /** The sum along {@code axis}, which is removed. */
     public static Tensor sum(Tensor x, int axis) {
         return reduce(ReduceOp.SUM, x, axis, false);
     }
 
+    /** The mean along {@code axis}, which is removed. */
     public static Tensor mean(Tensor x, int axis) {
         return reduce(ReduceOp.MEAN, x, axis, false);
     }
@@ -209,13 +276,40 @@ public final class Ops {
         return out;
     }
 
+    /**
+     * Sets every element of the contiguous tensor {@code t} to {@code value}, converted as the dtype
+     * converts a float (16-bit floats round to nearest-even), as {@link Tensor#setFlat} stores one.
+     */
+    public static void fill(Tensor t, float value) {
+        t.checkOpen("fill");
+        if (!t.isContiguous()) {
+            throw new IllegalArgumentException("fill: " + t.describe() + " is a strided view; fill a contiguous tensor"
+                    + " and copy it in with copyInto");
+        }
+        Backends.of(t.device()).fill(t, value);
+    }
+
+    /**
+     * Copies {@code src} into {@code dst} of the same shape on the same device, converting dtype
+     * (float to 16-bit float rounds to nearest-even); {@code dst} may be a strided view, such as a
+     * slice of a larger tensor being assembled.
+     */
+    public static void copyInto(Tensor src, Tensor dst) {
+        Device d = sameDevice("copyInto", src, dst);
+        if (!src.shape().equals(dst.shape())) {
+            throw new IllegalArgumentException("copyInto " + src.describe() + " -> " + dst.describe()
+                    + ": expected the same shape");
+        }
+        Backends.of(d).copy(src, dst);
+    }
+
     // ---- argument checks ------------------------------------------------------------------------------
 
     private static boolean isHostScalar(Tensor t, Tensor other) {
         return t.numel() == 1 && t.device().equals(Device.CPU) && !other.device().equals(Device.CPU);
     }
 
-    private static Device sameDevice(String op, Tensor a, Tensor b) {
+    static Device sameDevice(String op, Tensor a, Tensor b) {
         a.checkOpen(op);
         b.checkOpen(op);
         if (!a.device().equals(b.device())) {
@@ -233,7 +327,7 @@ public final class Ops {
         }
     }
 
-    private static void f32Input(String op, Tensor t) {
+    static void f32Input(String op, Tensor t) {
         t.checkOpen(op);
         if (t.dtype() != DType.F32) {
             throw new IllegalArgumentException(op + ": operand " + t.describe() + " has dtype " + t.dtype()

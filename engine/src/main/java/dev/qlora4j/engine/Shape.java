@@ -21,10 +21,16 @@ public final class Shape {
         this.numel = n;
     }
 
+    /** A shape with the given dimensions (copied); no dimensions give the rank-0 shape. */
     public static Shape of(int... dims) {
         return new Shape(dims.clone());
     }
 
+    /**
+     * A shape with the given dimensions, each of which must fit an {@code int}.
+     *
+     * @throws IllegalArgumentException when a dimension is negative or above {@link Integer#MAX_VALUE}
+     */
     public static Shape of(long... dims) {
         int[] d = new int[dims.length];
         for (int i = 0; i < dims.length; i++) {
@@ -37,6 +43,7 @@ public final class Shape {
         return new Shape(d);
     }
 
+    /** The number of dimensions; 0 for a scalar. */
     public int rank() {
         return dims.length;
     }

@@ -22,7 +22,7 @@ final class Storage {
 
     /** New storage of {@code bytes} bytes from the device's allocator; contents unspecified. */
     static Storage allocate(Device device, long bytes) {
-        Allocator a = Backends.allocator(device);
+        Allocator a = Backends.of(device).allocator();
         return new Storage(device, a.allocateSegment(bytes), a);
     }
 

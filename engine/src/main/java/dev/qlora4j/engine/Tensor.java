@@ -37,16 +37,19 @@ public final class Tensor implements AutoCloseable {
         return new Tensor(s, dtype, shape, shape.contiguousStrides(), 0);
     }
 
+    /** A new contiguous CPU tensor of shape {@code dims} whose contents are unspecified (not zeroed). */
     public static Tensor empty(DType dtype, int... dims) {
         return empty(dtype, Shape.of(dims), Device.CPU);
     }
 
+    /** A new contiguous tensor on {@code device} with every element set to zero. */
     public static Tensor zeros(DType dtype, Shape shape, Device device) {
         Tensor t = empty(dtype, shape, device);
         Backends.of(device).fill(t, 0f);
         return t;
     }
 
+    /** A new contiguous CPU tensor of shape {@code dims} with every element set to zero. */
     public static Tensor zeros(DType dtype, int... dims) {
         return zeros(dtype, Shape.of(dims), Device.CPU);
     }
@@ -72,8 +75,21 @@ public final class Tensor implements AutoCloseable {
         return t;
     }
 
+    /** An F32 CPU tensor holding {@code values} in row-major order. */
     public static Tensor of(float[] values, int... dims) {
         return of(DType.F32, values, dims);
+    }
+
+    /** An I32 CPU tensor holding {@code values} in row-major order: token ids, targets. */
+    public static Tensor of(int[] values, int... dims) {
+        Shape shape = Shape.of(dims);
+        if (shape.numel() != values.length) {
+            throw new IllegalArgumentException("Tensor.of: " + values.length + " ints given for shape " + shape
+                    + ", expected " + shape.numel());
+        }
+        Tensor t = empty(DType.I32, shape, Device.CPU);
+        MemorySegment.copy(values, 0, t.segment(), java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, 0, values.length);
+        return t;
     }
 
     /**
@@ -91,26 +107,32 @@ public final class Tensor implements AutoCloseable {
 
     // ---- properties ---------------------------------------------------------------------------
 
+    /** The element type. */
     public DType dtype() {
         return dtype;
     }
 
+    /** The dimensions, outermost first. */
     public Shape shape() {
         return shape;
     }
 
+    /** The number of dimensions; 0 for a scalar. */
     public int rank() {
         return shape.rank();
     }
 
+    /** Size of dimension {@code axis}; a negative axis counts from the end. */
     public int dim(int axis) {
         return shape.dim(axis);
     }
 
+    /** Total number of elements. */
     public long numel() {
         return shape.numel();
     }
 
+    /** The device the storage lives on. */
     public Device device() {
         return storage.device();
     }
@@ -120,6 +142,7 @@ public final class Tensor implements AutoCloseable {
         return strides.clone();
     }
 
+    /** Element stride of dimension {@code axis}; a negative axis counts from the end. */
     public long stride(int axis) {
         return strides[shape.normalizeAxis(axis)];
     }
@@ -134,6 +157,7 @@ public final class Tensor implements AutoCloseable {
         return offset * dtype.byteSize();
     }
 
+    /** True once this tensor has been closed, directly or by its scope; its views may still be open. */
     public boolean isClosed() {
         return closed;
     }

@@ -1,31 +1,33 @@
 package dev.qlora4j.engine;
 
-import java.util.function.DoubleUnaryOperator;
-
-/** Elementwise functions of one argument, each with its f64 definition (the tests' oracle). */
+/**
+ * Elementwise functions of one argument, F32 in and out. Their f64 definitions, the tests' oracle,
+ * are in the test kit ({@code ElementwiseReference}); a kernel's op code is the constant's ordinal,
+ * so new constants go at the end.
+ */
 public enum UnaryOp {
-    NEG(x -> -x),
-    ABS(Math::abs),
-    EXP(Math::exp),
-    LOG(Math::log),
-    SQRT(Math::sqrt),
-    RSQRT(x -> 1 / Math.sqrt(x)),
-    SQUARE(x -> x * x),
-    RECIPROCAL(x -> 1 / x),
-    TANH(Math::tanh),
-    SIGMOID(x -> 1 / (1 + Math.exp(-x))),
+    /** -x. */
+    NEG,
+    /** |x|. */
+    ABS,
+    /** e^x. */
+    EXP,
+    /** ln x. */
+    LOG,
+    /** √x. */
+    SQRT,
+    /** 1/√x. */
+    RSQRT,
+    /** x². */
+    SQUARE,
+    /** 1/x. */
+    RECIPROCAL,
+    /** tanh x. */
+    TANH,
+    /** 1/(1 + e^-x). */
+    SIGMOID,
     /** x·sigmoid(x), the activation of Llama's SwiGLU MLP. */
-    SILU(x -> x / (1 + Math.exp(-x))),
-    RELU(x -> Math.max(x, 0));
-
-    private final DoubleUnaryOperator reference;
-
-    UnaryOp(DoubleUnaryOperator reference) {
-        this.reference = reference;
-    }
-
-    /** The mathematical definition in f64. */
-    public double reference(double x) {
-        return reference.applyAsDouble(x);
-    }
+    SILU,
+    /** max(x, 0). */
+    RELU
 }

@@ -1,6 +1,6 @@
 package dev.qlora4j.nf4;
 
-import dev.qlora4j.engine.cpu.CpuBackend;
+import dev.qlora4j.engine.spi.CpuKernels;
 
 /**
  * bitsandbytes' blockwise quantizers, element by element as its CUDA kernels compute them in f32
@@ -51,7 +51,7 @@ final class BlockwiseQuantizer {
         byte[] packed = new byte[(n + 1) / 2];
         // Blocks are independent and cover whole bytes (block sizes are even): quantize them in parallel.
         int blocksPerTask = Math.max(1, (1 << 16) / blocksize);
-        CpuBackend.shared().pool().run((nb + blocksPerTask - 1) / blocksPerTask, t -> {
+        CpuKernels.parallel((nb + blocksPerTask - 1) / blocksPerTask, t -> {
             for (int b = t * blocksPerTask; b < Math.min(nb, (t + 1) * blocksPerTask); b++) {
                 quantizeBlock(x, type, blocksize, b, absmax, packed);
             }

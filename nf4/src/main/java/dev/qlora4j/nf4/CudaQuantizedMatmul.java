@@ -1,11 +1,10 @@
 package dev.qlora4j.nf4;
 
-import dev.qlora4j.engine.Backend;
-import dev.qlora4j.engine.Backends;
 import dev.qlora4j.engine.DType;
 import dev.qlora4j.engine.Ops;
 import dev.qlora4j.engine.Shape;
 import dev.qlora4j.engine.Tensor;
+import dev.qlora4j.engine.cuda.CudaBackend;
 
 /**
  * Products with a quantized weight W [out, in] on a CUDA device: W is decoded to BF16 one band of
@@ -40,7 +39,7 @@ final class CudaQuantizedMatmul {
         if (out.numel() == 0) {
             return out;
         }
-        Backend backend = Backends.of(x.device());
+        CudaBackend backend = CudaBackend.of(x.device());
         int granularity = CudaDequantize.rowGranularity(w);
         int band = (int) Math.max(granularity, bandElements / Math.max(1, cols) / granularity * granularity);
         try (Tensor x2 = x.reshape(m, k); Tensor xb = Ops.cast(x2, DType.BF16); Tensor out2 = out.reshape(m, n)) {

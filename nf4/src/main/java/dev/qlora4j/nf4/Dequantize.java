@@ -3,9 +3,9 @@ package dev.qlora4j.nf4;
 import dev.qlora4j.engine.DType;
 import dev.qlora4j.engine.FloatBits;
 import dev.qlora4j.engine.Tensor;
-import dev.qlora4j.engine.cpu.Bf16Vectors;
-import dev.qlora4j.engine.cpu.CpuBackend;
-import dev.qlora4j.engine.cpu.VectorWidth;
+import dev.qlora4j.engine.spi.Bf16Vectors;
+import dev.qlora4j.engine.spi.CpuKernels;
+import dev.qlora4j.engine.spi.VectorWidth;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -242,16 +242,13 @@ final class Dequantize {
     }
 
     static Tensor fourBit(FourBitWeight w, DType out) {
-        if (out != DType.F32 && out != DType.BF16) {
-            throw new IllegalArgumentException("dequantize " + w + ": output dtype " + out + ", expected F32 or BF16");
-        }
         Decoder d = Decoder.of(w);
         Tensor result = Tensor.empty(out, w.shape(), dev.qlora4j.engine.Device.CPU);
         MemorySegment dst = result.segment();
         long dstBase = result.byteOffset();
         long n = d.n();
         int tasks = (int) ((n + CHUNK - 1) / CHUNK);
-        CpuBackend.shared().pool().run(tasks, t -> {
+        CpuKernels.parallel(tasks, t -> {
             long lo = (long) t * CHUNK;
             d.decode(lo, Math.min(n, lo + CHUNK), out, dst, dstBase + lo * out.byteSize());
         });

@@ -68,6 +68,7 @@ public final class DynamicMap {
         return CODE.clone();
     }
 
+    /** The dequantization value of {@code code} (0 to 255); code 127 is 0. */
     public static float value(int code) {
         return CODE[code];
     }

@@ -93,14 +93,17 @@ public final class FourBitWeight implements QuantizedWeight {
                 Tensor.of(n.nestedAbsmax(), n.nestedAbsmax().length), n.offset(), DynamicMap.values());
     }
 
+    /** The 4-bit codebook, NF4 or FP4. */
     public QuantType type() {
         return type;
     }
 
+    /** How many consecutive row-major elements share one absmax; one of {@link #BLOCK_SIZES}. */
     public int blocksize() {
         return blocksize;
     }
 
+    /** Whether the absmax values are themselves quantized to U8 codes of {@link DynamicMap} (double quantization). */
     public boolean doubleQuant() {
         return nestedAbsmax != null;
     }
@@ -151,17 +154,15 @@ public final class FourBitWeight implements QuantizedWeight {
      */
     public float[] absmax() {
         packed.checkOpen("absmax");
-        if (!device().equals(Device.CPU)) {
-            try (FourBitWeight host = to(Device.CPU)) {
-                return host.absmax();
+        // Read where the bytes are readable: the host (for a weight already there, a view).
+        try (FourBitWeight host = to(Device.CPU)) {
+            BlockScales s = host.scales();
+            float[] a = new float[blocks()];
+            for (int i = 0; i < a.length; i++) {
+                a[i] = s.of(i);
             }
+            return a;
         }
-        BlockScales s = scales();
-        float[] a = new float[blocks()];
-        for (int i = 0; i < a.length; i++) {
-            a[i] = s.of(i);
-        }
-        return a;
     }
 
     /** Reads block scales from this weight's tensors; valid while the weight is open. */
@@ -186,13 +187,11 @@ public final class FourBitWeight implements QuantizedWeight {
 
     @Override
     public Tensor dequantize(DType out) {
-        if (!device().equals(Device.CPU)) {
-            if (out != DType.F32 && out != DType.BF16) {
-                throw new IllegalArgumentException("dequantize: output dtype " + out + ", expected F32 or BF16");
-            }
-            return CudaDequantize.all(this, out);
+        packed.checkOpen("dequantize");
+        if (out != DType.F32 && out != DType.BF16) {
+            throw new IllegalArgumentException("dequantize " + this + ": output dtype " + out + ", expected F32 or BF16");
         }
-        return Dequantize.fourBit(this, out);
+        return QuantizedKernels.of(device()).dequantize(this, out);
     }
 
     /**

@@ -97,17 +97,7 @@ public final class Int8Weight implements QuantizedWeight {
         if (out != DType.F32 && out != DType.BF16) {
             throw new IllegalArgumentException("dequantize int8: output dtype " + out + ", expected F32 or BF16");
         }
-        if (!device().equals(Device.CPU)) {
-            return CudaDequantize.all(this, out);
-        }
-        Tensor f32 = Tensor.empty(DType.F32, cb.dim(0), cb.dim(1));
-        decode(0, f32.numel(), f32.segment(), f32.byteOffset());
-        if (out == DType.F32) {
-            return f32;
-        }
-        try (f32) {
-            return Ops.cast(f32, out);
-        }
+        return QuantizedKernels.of(device()).dequantize(this, out);
     }
 
     /** Elements [lo, hi) in row-major order, dequantized to f32 into dst from byte {@code at}. */

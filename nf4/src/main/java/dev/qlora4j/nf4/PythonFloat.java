@@ -11,6 +11,10 @@ public final class PythonFloat {
     private PythonFloat() {
     }
 
+    /**
+     * {@code d} as Python's {@code repr} writes it, except NaN and the infinities, which are written as
+     * Python's {@code json} module writes them: {@code NaN}, {@code Infinity}, {@code -Infinity}.
+     */
     public static String repr(double d) {
         if (Double.isNaN(d)) {
             return "NaN";

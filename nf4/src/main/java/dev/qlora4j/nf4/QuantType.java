@@ -7,9 +7,11 @@ package dev.qlora4j.nf4;
  * thresholds. Values are the exact f32 patterns bitsandbytes hard-codes.
  */
 public enum QuantType {
+    /** QLoRA's 4-bit NormalFloat: normal-distribution quantiles scaled to [-1, 1], with an exact 0 at code 7. */
     NF4(new int[]{
             0xBF800000, 0xBF3239B1, 0xBF066B30, 0xBECA32A0, 0xBE91A24D, 0xBE3D353F, 0xBDBA7871, 0x00000000,
             0x3DA2FAFF, 0x3E24CAE3, 0x3E7C04DD, 0x3EAD033A, 0x3EE1A4B8, 0x3F1007AB, 0x3F3913B3, 0x3F800000}),
+    /** A 4-bit float: a sign bit and an e2m1 magnitude, scaled so that the largest is 1. */
     FP4(new int[]{
             // Bit 3 is the sign; bits 2..0 index e2m1 magnitudes {0, 0.0625, 8, 12, 4, 6, 2, 3} / 12.
             0x00000000, 0x3BAAAAAB, 0x3F2AAAAB, 0x3F800000, 0x3EAAAAAB, 0x3F000000, 0x3E2AAAAB, 0x3E800000,

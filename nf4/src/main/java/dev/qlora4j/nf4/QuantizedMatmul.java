@@ -1,18 +1,12 @@
 package dev.qlora4j.nf4;
 
-import dev.qlora4j.engine.DType;
-import dev.qlora4j.engine.Device;
-import dev.qlora4j.engine.Shape;
 import dev.qlora4j.engine.Tensor;
-import dev.qlora4j.engine.cpu.CpuBackend;
-import dev.qlora4j.engine.cpu.Gemm;
-import dev.qlora4j.engine.cpu.MatrixOperand;
 
 /**
  * Products with a quantized weight W [out, in] that never materialize W in f32: on the CPU the GEMM
  * decodes one {@code KC x NC} block of it at a time while packing its panels
- * ({@link QuantizedPanels}); on a GPU, bands of rows are decoded to BF16 for cuBLAS
- * ({@link CudaQuantizedMatmul}).
+ * ({@link CpuQuantizedKernels}); on a GPU, bands of rows are decoded to BF16 for cuBLAS
+ * ({@link CudaQuantizedKernels}).
  */
 public final class QuantizedMatmul {
     private QuantizedMatmul() {
@@ -29,23 +23,6 @@ public final class QuantizedMatmul {
                 w.shape().dim(1));
     }
 
-    /** One token: each output is a dot product streamed straight from the packed codes. */
-    private static void gemv(Dequantize.Decoder d, Tensor x, int k, int n, Tensor out) {
-        float[] xp;
-        try (Tensor xf = x.dtype() == DType.F32 ? x.contiguous() : dev.qlora4j.engine.Ops.cast(x, DType.F32)) {
-            xp = Dequantize.Decoder.permuteForDot(xf.toFloatArray());
-        }
-        int rowsPerTask = 64;
-        java.lang.foreign.MemorySegment y = out.segment();
-        long yBase = out.byteOffset();
-        CpuBackend.shared().pool().run((n + rowsPerTask - 1) / rowsPerTask, t -> {
-            for (int j = t * rowsPerTask; j < Math.min(n, (t + 1) * rowsPerTask); j++) {
-                y.set(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, yBase + (long) j * Float.BYTES,
-                        d.dot((long) j * k, k, xp));
-            }
-        });
-    }
-
     private static Tensor multiply(String op, Tensor x, QuantizedWeight w, QuantizedPanels.Orientation orientation,
                                    int k, int n) {
         x.checkOpen(op);
@@ -56,28 +33,6 @@ public final class QuantizedMatmul {
             throw new IllegalArgumentException(op + ": input " + x.describe() + " with weight " + w.shape() + " on "
                     + w.device() + "; expected an F32/BF16/F16 tensor of shape [..., " + k + "] on the weight's device");
         }
-        if (!x.device().equals(Device.CPU)) {
-            return CudaQuantizedMatmul.multiply(x, w, orientation == QuantizedPanels.Orientation.TRANSPOSED);
-        }
-        int[] outDims = x.shape().dims();
-        outDims[outDims.length - 1] = n;
-        Tensor out = Tensor.empty(DType.F32, Shape.of(outDims), Device.CPU);
-        int m = (int) (x.numel() / Math.max(1, k));
-        if (out.numel() == 0) {
-            return out;
-        }
-        if (m == 1 && orientation == QuantizedPanels.Orientation.TRANSPOSED && w instanceof FourBitWeight f) {
-            Dequantize.Decoder d = Dequantize.Decoder.of(f);
-            if (d.dotApplies(k)) {
-                gemv(d, x, k, n, out);
-                return out;
-            }
-        }
-        try (Tensor xc = x.contiguous()) {
-            MatrixOperand a = new MatrixOperand(xc.segment(), xc.dtype(), xc.offset(), 0, k, 1);
-            MatrixOperand c = new MatrixOperand(out.segment(), DType.F32, out.offset(), 0, n, 1);
-            Gemm.gemm(CpuBackend.shared().pool(), 1, m, n, k, a, QuantizedPanels.of(w, orientation), c, false);
-        }
-        return out;
+        return QuantizedKernels.of(x.device()).multiply(x, w, orientation == QuantizedPanels.Orientation.TRANSPOSED);
     }
 }

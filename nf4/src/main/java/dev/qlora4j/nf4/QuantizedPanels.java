@@ -1,7 +1,7 @@
 package dev.qlora4j.nf4;
 
 import dev.qlora4j.engine.DType;
-import dev.qlora4j.engine.cpu.PanelSource;
+import dev.qlora4j.engine.spi.PanelSource;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

@@ -3,7 +3,7 @@ package dev.qlora4j.nf4;
 import dev.qlora4j.engine.DType;
 import dev.qlora4j.engine.Device;
 import dev.qlora4j.engine.Tensor;
-import dev.qlora4j.engine.cpu.CastReference;
+import dev.qlora4j.testkit.CastReference;
 import org.junit.jupiter.api.Test;
 
 import java.util.SplittableRandom;
@@ -54,7 +54,7 @@ abstract class CudaQuantizedConformance {
     @Test
     void codeTablesAreCopiedToTheDeviceOnce() {
         float[] code = QuantType.NF4.codeValues();
-        dev.qlora4j.engine.Allocator allocator = dev.qlora4j.engine.Backends.allocator(device());
+        dev.qlora4j.engine.Allocator allocator = device().allocator();
         try (Tensor t = CudaDequantize.table(device(), code)) {
             long live = allocator.stats().live();
             // The same values again are a view of the kept copy: nothing new on the device.
@@ -123,7 +123,7 @@ abstract class CudaQuantizedConformance {
         // their inputs is one band in BF16 (16 MiB) plus the small activations — under W's own 32 MiB
         // in BF16, let alone 64 MiB in F32.
         int d = 4096;
-        dev.qlora4j.engine.Allocator allocator = dev.qlora4j.engine.Backends.allocator(device());
+        dev.qlora4j.engine.Allocator allocator = device().allocator();
         try (Tensor w = random(6, d, d); FourBitWeight q = FourBitWeight.quantize(w, QuantType.NF4, 64, true);
              QuantizedWeight qd = q.to(device()); Tensor x = random(7, 2, d); Tensor xd = x.to(device())) {
             long before = allocator.stats().live();

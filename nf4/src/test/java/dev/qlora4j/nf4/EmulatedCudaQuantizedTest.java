@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Tag;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * {@link CudaQuantizedConformance} on the CUDA host emulator (cuda-emulator/), which runs the same kernel sources
+ * {@link CudaQuantizedConformance} on the CUDA host emulator (cuda/emulator/), which runs the same kernel sources
  * on the CPU behind the CUDA runtime's API; skipped unless the emulator is what loaded.
  */
 @Tag("cuda-emulated")

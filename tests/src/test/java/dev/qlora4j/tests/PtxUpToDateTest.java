@@ -14,13 +14,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * Each committed .ptx is what cuda/build-ptx.sh compiles from its .cu today. The script's
+ * Each committed .ptx is what cuda/ptx/build-ptx.sh compiles from its .cu today. The script's
  * {@code --check} holds the one set of nvcc flags; it exits 77 where nvcc is missing (or is another
  * release than the one that made the committed PTX), which skips the check.
  */
 class PtxUpToDateTest {
     @ParameterizedTest
-    @ValueSource(strings = {"engine/src/main/resources/dev/qlora4j/engine/cuda/kernels.cu",
+    @ValueSource(strings = {"engine-cuda/src/main/resources/dev/qlora4j/engine/cuda/kernels.cu",
             "nf4/src/main/resources/dev/qlora4j/nf4/cuda/dequant.cu"})
     void ptxMatchesItsSource(String source) throws IOException, InterruptedException {
         Path root = repoRoot();
@@ -28,7 +28,7 @@ class PtxUpToDateTest {
         String ptx = name.replace(".cu", ".ptx");
         Process p;
         try {
-            p = new ProcessBuilder("bash", "cuda/build-ptx.sh", "--check", source)
+            p = new ProcessBuilder("bash", "cuda/ptx/build-ptx.sh", "--check", source)
                     .directory(root.toFile()).redirectErrorStream(true).start();
         } catch (IOException e) {
             Assumptions.abort("cannot run bash to check the PTX: " + e.getMessage());
@@ -37,23 +37,23 @@ class PtxUpToDateTest {
         String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
         if (!p.waitFor(5, TimeUnit.MINUTES)) {
             p.destroyForcibly();
-            fail("cuda/build-ptx.sh --check did not finish in 5 minutes");
+            fail("cuda/ptx/build-ptx.sh --check did not finish in 5 minutes");
         }
         int status = p.exitValue();
         Assumptions.assumeTrue(status != 77, () -> "PTX not checked: " + output);
         if (status == 1) {
-            fail(ptx + " is out of date with " + name + ": run cuda/build-ptx.sh\n" + output);
+            fail(ptx + " is out of date with " + name + ": run cuda/ptx/build-ptx.sh\n" + output);
         }
-        assertEquals(0, status, () -> "cuda/build-ptx.sh --check failed:\n" + output);
+        assertEquals(0, status, () -> "cuda/ptx/build-ptx.sh --check failed:\n" + output);
     }
 
-    /** The nearest directory at or above the working directory that holds cuda/build-ptx.sh. */
+    /** The nearest directory at or above the working directory that holds cuda/ptx/build-ptx.sh. */
     private static Path repoRoot() {
         for (Path d = Path.of("").toAbsolutePath(); d != null; d = d.getParent()) {
-            if (Files.isRegularFile(d.resolve("cuda/build-ptx.sh"))) {
+            if (Files.isRegularFile(d.resolve("cuda/ptx/build-ptx.sh"))) {
                 return d;
             }
         }
-        return fail("no cuda/build-ptx.sh at or above " + Path.of("").toAbsolutePath());
+        return fail("no cuda/ptx/build-ptx.sh at or above " + Path.of("").toAbsolutePath());
     }
 }

@@ -10,7 +10,9 @@ public enum BaseFormat {
     FP4,
     /** LLM.int8 row-wise. */
     INT8,
+    /** Dense BF16: 2 bytes/param. */
     BF16,
+    /** Dense F32: 4 bytes/param. */
     F32;
 
     /** The name a user types: nf4, nf4-no-dq, fp4, int8, bf16, f32. */

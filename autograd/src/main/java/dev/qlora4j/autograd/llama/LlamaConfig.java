@@ -25,6 +25,7 @@ public record LlamaConfig(int hiddenSize, int layers, int heads, int kvHeads, in
         }
     }
 
+    /** Width of one attention head, {@code hiddenSize / heads}; even, as the rotary embedding needs. */
     public int headDim() {
         return hiddenSize / heads;
     }

@@ -46,6 +46,7 @@ public final class LlamaModel implements AutoCloseable {
         this.config = config;
     }
 
+    /** The architecture this model was built with. */
     public LlamaConfig config() {
         return config;
     }

@@ -3,9 +3,9 @@ package dev.qlora4j.autograd.llama;
 import dev.qlora4j.autograd.LoraLinear;
 import dev.qlora4j.engine.DType;
 import dev.qlora4j.engine.Tensor;
-import dev.qlora4j.json.Json;
 import dev.qlora4j.engine.safetensors.SafetensorsFile;
 import dev.qlora4j.engine.safetensors.SafetensorsWriter;
+import dev.qlora4j.json.Json;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -39,6 +39,13 @@ public final class PeftAdapter {
         return weightKey.substring(0, weightKey.length() - ".weight".length());
     }
 
+    /**
+     * Writes the model's adapters to {@code dir}, created when missing, with {@code baseModelName} as the
+     * config's {@code base_model_name_or_path}.
+     *
+     * @throws IllegalArgumentException when the model has no adapters, or they differ in rank, alpha or
+     *                                  rsLoRA (one LoraConfig describes them all)
+     */
     public static void save(Path dir, LlamaModel model, String baseModelName) throws IOException {
         Map<String, LoraLinear> adapters = model.adapters();
         if (adapters.isEmpty()) {
@@ -128,7 +135,7 @@ public final class PeftAdapter {
                 throw new IllegalArgumentException(f.path() + ": \"" + key + "\" is " + src.describe() + "; expected " + dst.shape());
             }
             try (Tensor c = dev.qlora4j.engine.Ops.cast(src, DType.F32); Tensor on = c.to(dst.device())) {
-                dev.qlora4j.engine.Backends.of(dst.device()).copy(on, dst);
+                dev.qlora4j.engine.Ops.copyInto(on, dst);
             }
         }
     }

@@ -33,6 +33,10 @@ public final class Trainer implements AutoCloseable {
     private final Schedule schedule;
     private int step;
 
+    /**
+     * A trainer at step 0 that takes ownership of {@code optimizer} (closed with the trainer); the
+     * model stays the caller's.
+     */
     public Trainer(LlamaModel model, AdamW optimizer, Schedule schedule) {
         this.model = model;
         this.optimizer = optimizer;
@@ -49,6 +53,7 @@ public final class Trainer implements AutoCloseable {
         this.step = step;
     }
 
+    /** The optimizer, owned by this trainer: its moments are what a training checkpoint saves. */
     public AdamW optimizer() {
         return optimizer;
     }

@@ -28,6 +28,13 @@ public final class TrainingCheckpoint {
     public record State(long step, long rngState) {
     }
 
+    /**
+     * Writes {@code step-<step>/} in {@code dir}: the model's adapter, the optimizer's moments of each
+     * adapter matrix that has them, and the step, AdamW's step count and {@code rngState}; then points
+     * {@code latest} at it.
+     *
+     * @throws IllegalArgumentException when the model has no LoRA adapters
+     */
     public static void save(Path dir, LlamaModel model, AdamW optimizer, long step, long rngState) throws IOException {
         Path target = dir.resolve("step-" + step);
         PeftAdapter.save(target, model, "qlora4j-training");

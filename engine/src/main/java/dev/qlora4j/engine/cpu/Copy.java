@@ -2,6 +2,8 @@ package dev.qlora4j.engine.cpu;
 
 import dev.qlora4j.engine.DType;
 import dev.qlora4j.engine.Tensor;
+import dev.qlora4j.engine.spi.Bf16Vectors;
+import dev.qlora4j.engine.spi.VectorWidth;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -13,7 +15,7 @@ import java.nio.ByteOrder;
 /**
  * Fill, strided copy and dtype conversion (casts). F32→BF16 rounds to nearest-even in vector
  * registers; BF16→F32 is a shift; F16 uses the JDK's conversions, which the JIT vectorizes.
- * {@link CastReference} is the independent scalar oracle for the rounding.
+ * The test kit's {@code CastReference} is the independent scalar oracle for the rounding.
  */
 final class Copy {
     private static final VectorSpecies<Float> S = VectorWidth.FLOATS;

@@ -2,13 +2,14 @@ package dev.qlora4j.engine.cpu;
 
 import dev.qlora4j.engine.AdamWStep;
 import dev.qlora4j.engine.Allocator;
-import dev.qlora4j.engine.Backend;
 import dev.qlora4j.engine.BinaryOp;
 import dev.qlora4j.engine.DType;
 import dev.qlora4j.engine.Device;
+import dev.qlora4j.engine.DeviceConstants;
 import dev.qlora4j.engine.ReduceOp;
 import dev.qlora4j.engine.Tensor;
 import dev.qlora4j.engine.UnaryOp;
+import dev.qlora4j.engine.spi.Backend;
 
 /**
  * The CPU backend: Vector API kernels run on a fixed {@link ParallelPool}. The shared instance uses
@@ -23,15 +24,19 @@ public final class CpuBackend implements Backend, AutoCloseable {
     static final long PARALLEL_MIN_ELEMENTS = 1 << 16;
 
     private final ParallelPool pool;
+    private final DeviceConstants constants = DeviceConstants.builtPerUse(Device.CPU);
 
+    /** A backend of its own on {@code threads} threads (benchmarks measure one and two this way). */
     public CpuBackend(int threads) {
         this.pool = new ParallelPool(threads);
     }
 
+    /** The backend every CPU tensor op uses, on {@code qlora4j.threads} threads. */
     public static CpuBackend shared() {
         return SHARED;
     }
 
+    /** The threads this backend's kernels run on. */
     public int threads() {
         return pool.threads();
     }
@@ -49,6 +54,16 @@ public final class CpuBackend implements Backend, AutoCloseable {
     @Override
     public Allocator allocator() {
         return Allocator.cpu();
+    }
+
+    @Override
+    public DeviceConstants constants() {
+        return constants;
+    }
+
+    /** Every CPU kernel has finished when it returns: nothing to wait for. */
+    @Override
+    public void synchronize() {
     }
 
     @Override
@@ -133,6 +148,12 @@ public final class CpuBackend implements Backend, AutoCloseable {
     public void binary(BinaryOp op, Tensor a, Tensor b, Tensor out) {
         onHost("binary", a, b, out);
         Elementwise.binary(pool, op, a, b, out);
+    }
+
+    @Override
+    public void binaryScalar(BinaryOp op, Tensor x, float s, boolean scalarFirst, Tensor out) {
+        onHost("binaryScalar", x, out);
+        Elementwise.binaryScalar(pool, op, x, s, scalarFirst, out);
     }
 
     @Override

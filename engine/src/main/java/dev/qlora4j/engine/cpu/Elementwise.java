@@ -3,6 +3,7 @@ package dev.qlora4j.engine.cpu;
 import dev.qlora4j.engine.BinaryOp;
 import dev.qlora4j.engine.Tensor;
 import dev.qlora4j.engine.UnaryOp;
+import dev.qlora4j.engine.spi.VectorWidth;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -13,7 +14,7 @@ import java.nio.ByteOrder;
 
 /**
  * Elementwise F32 kernels. Each op has a vector form and a scalar float form (for loop tails) side
- * by side; {@link UnaryOp#reference} and {@link BinaryOp#reference} are the f64 oracles.
+ * by side; the test kit's {@code ElementwiseReference} holds the f64 oracles.
  *
  * <p>Broadcasting: after merging axes that are contiguous in all three tensors, the innermost run is
  * one of vector·vector, vector·scalar or scalar·vector, and the outer axes are walked with counters.
@@ -85,15 +86,11 @@ final class Elementwise {
 
     /** out = op(x), both contiguous. */
     static void unary(ParallelPool pool, UnaryOp op, Tensor x, Tensor out) {
-        long n = x.numel();
         MemorySegment src = x.segment();
         MemorySegment dst = out.segment();
         long sb = x.byteOffset();
         long db = out.byteOffset();
-        int tasks = n < CpuBackend.PARALLEL_MIN_ELEMENTS ? 1 : (int) ((n + CHUNK - 1) / CHUNK);
-        pool.run(tasks, t -> {
-            long lo = tasks == 1 ? 0 : (long) t * CHUNK;
-            long hi = tasks == 1 ? n : Math.min(n, lo + CHUNK);
+        inChunks(pool, x.numel(), (lo, hi) -> {
             long i = lo;
             for (long bound = lo + S.loopBound(hi - lo); i < bound; i += S.length()) {
                 apply(op, FloatVector.fromMemorySegment(S, src, sb + i * 4, LE)).intoMemorySegment(dst, db + i * 4, LE);
@@ -101,6 +98,41 @@ final class Elementwise {
             for (; i < hi; i++) {
                 dst.set(FLOAT, db + i * 4, apply(op, src.get(FLOAT, sb + i * 4)));
             }
+        });
+    }
+
+    /** out = op(x, s), or op(s, x) when {@code scalarFirst}; x and out contiguous. */
+    static void binaryScalar(ParallelPool pool, BinaryOp op, Tensor x, float s, boolean scalarFirst, Tensor out) {
+        MemorySegment src = x.segment();
+        MemorySegment dst = out.segment();
+        long sb = x.byteOffset();
+        long db = out.byteOffset();
+        FloatVector sv = FloatVector.broadcast(S, s);
+        inChunks(pool, x.numel(), (lo, hi) -> {
+            long i = lo;
+            for (long bound = lo + S.loopBound(hi - lo); i < bound; i += S.length()) {
+                FloatVector v = FloatVector.fromMemorySegment(S, src, sb + i * 4, LE);
+                (scalarFirst ? apply(op, sv, v) : apply(op, v, sv)).intoMemorySegment(dst, db + i * 4, LE);
+            }
+            for (; i < hi; i++) {
+                float v = src.get(FLOAT, sb + i * 4);
+                dst.set(FLOAT, db + i * 4, scalarFirst ? apply(op, s, v) : apply(op, v, s));
+            }
+        });
+    }
+
+    /** A range {@code [lo, hi)} of elements. */
+    private interface Range {
+        void run(long lo, long hi);
+    }
+
+    /** Runs {@code body} over {@code [0, n)} in chunks of {@link #CHUNK} on the pool, or whole on this thread when small. */
+    private static void inChunks(ParallelPool pool, long n, Range body) {
+        int tasks = n < CpuBackend.PARALLEL_MIN_ELEMENTS ? 1 : (int) ((n + CHUNK - 1) / CHUNK);
+        pool.run(tasks, t -> {
+            long lo = tasks == 1 ? 0 : (long) t * CHUNK;
+            long hi = tasks == 1 ? n : Math.min(n, lo + CHUNK);
+            body.run(lo, hi);
         });
     }
 

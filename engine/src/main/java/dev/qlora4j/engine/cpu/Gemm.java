@@ -1,6 +1,9 @@
 package dev.qlora4j.engine.cpu;
 
 import dev.qlora4j.engine.DType;
+import dev.qlora4j.engine.spi.Bf16Vectors;
+import dev.qlora4j.engine.spi.PanelSource;
+import dev.qlora4j.engine.spi.VectorWidth;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -23,7 +26,7 @@ import java.nio.ByteOrder;
  * the L1 residency a shallow KC would buy. Tune with {@code qlora4j.gemm.kc/mc/nc}. Each thread
  * keeps its packing buffers (about 4.5 MiB at the defaults) for its lifetime.
  *
- * <p>{@link GemmReference} is the f64 scalar oracle for this kernel.
+ * <p>The test kit's {@code GemmReference} is the f64 scalar oracle for this kernel.
  */
 public final class Gemm {
     private static final VectorSpecies<Float> S = VectorWidth.FLOATS;

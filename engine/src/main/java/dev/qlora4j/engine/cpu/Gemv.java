@@ -1,6 +1,8 @@
 package dev.qlora4j.engine.cpu;
 
 import dev.qlora4j.engine.DType;
+import dev.qlora4j.engine.spi.Bf16Vectors;
+import dev.qlora4j.engine.spi.VectorWidth;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 

@@ -1,6 +1,7 @@
 package dev.qlora4j.engine.cpu;
 
 import dev.qlora4j.engine.DType;
+import dev.qlora4j.engine.spi.PanelSource;
 
 import java.lang.foreign.MemorySegment;
 

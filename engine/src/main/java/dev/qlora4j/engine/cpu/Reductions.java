@@ -2,6 +2,7 @@ package dev.qlora4j.engine.cpu;
 
 import dev.qlora4j.engine.ReduceOp;
 import dev.qlora4j.engine.Tensor;
+import dev.qlora4j.engine.spi.VectorWidth;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -13,7 +14,7 @@ import java.nio.ByteOrder;
 /**
  * Reduction of a contiguous F32 tensor along one axis, viewed as {@code [outer, len, inner]}. With
  * {@code inner == 1} each row reduces across vector lanes; otherwise vectors run along the inner
- * axis and accumulate over {@code len}. {@link RowReference#reduce} is the f64 oracle.
+ * axis and accumulate over {@code len}. The test kit's {@code RowReference.reduce} is the f64 oracle.
  */
 final class Reductions {
     private static final VectorSpecies<Float> S = VectorWidth.FLOATS;
@@ -109,7 +110,7 @@ final class Reductions {
         return acc;
     }
 
-    /** out[j] = reduce over r of x[r, j], for j < inner: vectors along j. */
+    /** {@code out[j]} = reduce over r of {@code x[r, j]}, for {@code j < inner}: vectors along j. */
     private static void reduceColumns(ReduceOp op, MemorySegment s, long base, int len, long inner, MemorySegment d,
                                       long dBase, float scale) {
         long j = 0;

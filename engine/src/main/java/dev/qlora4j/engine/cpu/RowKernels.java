@@ -2,6 +2,7 @@ package dev.qlora4j.engine.cpu;
 
 import dev.qlora4j.engine.ReduceOp;
 import dev.qlora4j.engine.Tensor;
+import dev.qlora4j.engine.spi.VectorWidth;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -12,7 +13,7 @@ import java.nio.ByteOrder;
 
 /**
  * Kernels over the last axis of a contiguous F32 tensor, one row at a time: softmax, log-softmax,
- * RMSNorm. {@link RowReference} holds their f64 oracles.
+ * RMSNorm. The test kit's {@code RowReference} holds their f64 oracles.
  */
 final class RowKernels {
     private static final VectorSpecies<Float> S = VectorWidth.FLOATS;

@@ -7,7 +7,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * The CPU side of {@link dev.qlora4j.engine.Backend}'s training-step kernels: rotary embedding,
+ * The CPU side of {@link dev.qlora4j.engine.spi.Backend}'s training-step kernels: rotary embedding,
  * embedding gather and scatter-add, the causal fill, cross-entropy's pieces and the AdamW update.
  * Plain loops: each touches every element once, and none is a hot spot next to the matmuls.
  * Tensors are contiguous (the backend contract), so element i of t is at {@code t.byteOffset() + 4i}.

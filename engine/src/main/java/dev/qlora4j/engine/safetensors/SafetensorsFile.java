@@ -1,8 +1,8 @@
 package dev.qlora4j.engine.safetensors;
 
-import dev.qlora4j.json.Json;
 import dev.qlora4j.engine.Device;
 import dev.qlora4j.engine.Tensor;
+import dev.qlora4j.json.Json;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -105,6 +105,7 @@ public final class SafetensorsFile implements AutoCloseable {
         return List.copyOf(header.tensors().keySet());
     }
 
+    /** Whether the header lists a tensor named {@code name}; works after close. */
     public boolean contains(String name) {
         return header.tensors().containsKey(name);
     }

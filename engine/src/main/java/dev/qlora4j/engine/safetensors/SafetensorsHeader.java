@@ -1,9 +1,9 @@
 package dev.qlora4j.engine.safetensors;
 
-import dev.qlora4j.json.Json;
-import dev.qlora4j.json.JsonException;
 import dev.qlora4j.engine.DType;
 import dev.qlora4j.engine.Shape;
+import dev.qlora4j.json.Json;
+import dev.qlora4j.json.JsonException;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;

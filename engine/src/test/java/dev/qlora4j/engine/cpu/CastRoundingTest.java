@@ -4,6 +4,7 @@ import dev.qlora4j.engine.DType;
 import dev.qlora4j.engine.FloatBits;
 import dev.qlora4j.engine.Ops;
 import dev.qlora4j.engine.Tensor;
+import dev.qlora4j.testkit.CastReference;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 

@@ -3,6 +3,8 @@ package dev.qlora4j.engine.cpu;
 import dev.qlora4j.engine.DType;
 import dev.qlora4j.engine.Ops;
 import dev.qlora4j.engine.Tensor;
+import dev.qlora4j.testkit.CastReference;
+import dev.qlora4j.testkit.GemmReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -40,7 +42,7 @@ class GemmOracleTest {
     }
 
     static void assertMatches(Tensor c, Tensor a, Tensor b, String what) {
-        GemmReference.Result ref = GemmReference.matmul(a, b);
+        GemmReference.Result ref = GemmReference.matmul(a.toFloatArray(), a.shape().dims(), b.toFloatArray(), b.shape().dims());
         float[] got = c.toFloatArray();
         int k = a.dim(-1);
         for (int i = 0; i < got.length; i++) {
@@ -123,7 +125,7 @@ class GemmOracleTest {
                 c.setFlat(i, base[i]);
             }
             THREE_THREADS.matmul(a, b, c, true);
-            GemmReference.Result ref = GemmReference.matmul(a, b);
+            GemmReference.Result ref = GemmReference.matmul(a.toFloatArray(), a.shape().dims(), b.toFloatArray(), b.shape().dims());
             for (int i = 0; i < base.length; i++) {
                 double tol = 302 * 0x1p-24 * (ref.magnitudes()[i] + Math.abs(base[i]));
                 assertEquals(base[i] + ref.values()[i], c.getFlat(i), tol, "element " + i);

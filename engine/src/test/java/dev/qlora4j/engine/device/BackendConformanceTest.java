@@ -1,17 +1,21 @@
 package dev.qlora4j.engine.device;
 
 import dev.qlora4j.engine.AdamWStep;
-import dev.qlora4j.engine.Backend;
-import dev.qlora4j.engine.Backends;
 import dev.qlora4j.engine.BinaryOp;
 import dev.qlora4j.engine.DType;
 import dev.qlora4j.engine.Device;
+import dev.qlora4j.engine.DeviceConstants;
+import dev.qlora4j.engine.Indices;
 import dev.qlora4j.engine.Ops;
 import dev.qlora4j.engine.ReduceOp;
 import dev.qlora4j.engine.Shape;
 import dev.qlora4j.engine.Tensor;
+import dev.qlora4j.engine.TrainingOps;
 import dev.qlora4j.engine.UnaryOp;
-import dev.qlora4j.engine.cpu.CastReference;
+import dev.qlora4j.engine.spi.Backend;
+import dev.qlora4j.engine.spi.CpuKernels;
+import dev.qlora4j.testkit.CastReference;
+import dev.qlora4j.testkit.ElementwiseReference;
 import org.junit.jupiter.api.Test;
 
 import java.util.SplittableRandom;
@@ -23,17 +27,17 @@ import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 /**
- * Every {@link Backend} kernel on one device against its f64 definition. Inputs are made on the
+ * Every {@link Backend} kernel on one device against its f64 definition, reached through the
+ * engine's public entries ({@link Ops}, {@link TrainingOps}, {@link Tensor}). Inputs are made on the
  * CPU, moved to {@link #device()}, computed there and moved back: the same checks run for the CPU
- * and, in subclasses, for CUDA (skipped without a GPU) and the CUDA host emulator.
+ * and, in the CUDA backend's tests, for CUDA (skipped without a GPU) and the CUDA host emulator.
  */
-abstract class BackendConformanceTest {
+public abstract class BackendConformanceTest {
     /** The device under test; subclasses skip (assumptions) when it is not usable here. */
-    abstract Device device();
+    protected abstract Device device();
 
-    private Backend backend() {
-        return Backends.of(device());
-    }
+    /** The device's backend itself, for the checks its own guards make below the public entries. */
+    protected abstract Backend backend();
 
     static float[] random(SplittableRandom r, int n, double lo, double hi) {
         float[] v = new float[n];
@@ -97,7 +101,7 @@ abstract class BackendConformanceTest {
         float[] v = random(new SplittableRandom(2), 4 * 3, -1, 1);
         try (Tensor src = onDevice(v, 4, 3); Tensor dst = Tensor.zeros(DType.F32, Shape.of(4, 8), device());
              Tensor window = dst.slice(1, 2, 5)) {
-            backend().copy(src, window);
+            Ops.copyInto(src, window);
             float[] d = dst.toFloatArray();
             for (int r = 0; r < 4; r++) {
                 for (int c = 0; c < 8; c++) {
@@ -112,7 +116,7 @@ abstract class BackendConformanceTest {
         for (DType t : new DType[]{DType.F32, DType.BF16, DType.F16, DType.I32, DType.I8}) {
             float value = t.isFloatingPoint() ? 1.3f : -7f;
             try (Tensor x = Tensor.empty(t, Shape.of(1000), device())) {
-                backend().fill(x, value);
+                Ops.fill(x, value);
                 double expected = switch (t) {
                     case BF16 -> CastReference.decodeBf16(CastReference.roundToBf16(value));
                     case F16 -> CastReference.decodeF16(CastReference.roundToF16(value));
@@ -281,7 +285,7 @@ abstract class BackendConformanceTest {
         double[] expected = product(ar, wr, 1, m, k, n);
         try (Tensor ta = onDevice(a, m, k); Tensor tw = onDevice(w, k, n); Tensor ab = Ops.cast(ta, DType.BF16);
              Tensor wb = Ops.cast(tw, DType.BF16); Tensor y = Ops.matmul(ab, wb)) {
-            backend().matmul(ab, wb, y, true);
+            Ops.matmulAccumulate(ab, wb, y);
             float[] g = y.toFloatArray();
             for (int i = 0; i < expected.length; i++) {
                 close(2 * expected[i], g[i], 1e-5, "2·(a·w) in bf16 [" + i + "]");
@@ -298,7 +302,7 @@ abstract class BackendConformanceTest {
             try (Tensor x = onDevice(v, 10, 100); Tensor y = Ops.unary(op, x)) {
                 float[] g = y.toFloatArray();
                 for (int i = 0; i < v.length; i++) {
-                    close(op.reference(v[i]), g[i], 2e-6, op + " of " + v[i]);
+                    close(ElementwiseReference.unary(op.name(), v[i]), g[i], 2e-6, op + " of " + v[i]);
                 }
             }
         }
@@ -316,7 +320,7 @@ abstract class BackendConformanceTest {
                 for (int i = 0; i < 4; i++) {
                     for (int j = 0; j < 5; j++) {
                         for (int l = 0; l < 6; l++) {
-                            close(op.reference(a[i * 6 + l], b[j]), g[(i * 5 + j) * 6 + l], 1e-6, op.toString());
+                            close(ElementwiseReference.binary(op.name(), a[i * 6 + l], b[j]), g[(i * 5 + j) * 6 + l], 1e-6, op.toString());
                         }
                     }
                 }
@@ -435,11 +439,9 @@ abstract class BackendConformanceTest {
                 sin[p * hd + i] = (float) Math.sin(a);
             }
         }
-        try (Tensor tx = onDevice(x, rows, hd); Tensor tc = onDevice(cos, t, hd); Tensor ts = onDevice(sin, t, hd);
-             Tensor y = Tensor.empty(DType.F32, Shape.of(rows, hd), device());
-             Tensor back = Tensor.empty(DType.F32, Shape.of(rows, hd), device())) {
-            backend().rope(tx, tc, ts, false, y);
-            backend().rope(y, tc, ts, true, back);
+        // Row r sits at position r % t: [rows / t, t, hd].
+        try (Tensor tx = onDevice(x, rows / t, t, hd); Tensor tc = onDevice(cos, t, hd); Tensor ts = onDevice(sin, t, hd);
+             Tensor y = TrainingOps.rope(tx, tc, ts, false); Tensor back = TrainingOps.rope(y, tc, ts, true)) {
             float[] g = y.toFloatArray();
             float[] b = back.toFloatArray();
             int half = hd / 2;
@@ -463,10 +465,10 @@ abstract class BackendConformanceTest {
         float[] table = random(r, vocab * d, -1, 1);
         int[] idx = {3, 0, 3, 5, 3};
         float[] dy = random(r, idx.length * d, -1, 1);
-        try (Tensor tt = onDevice(table, vocab, d); Tensor ti = ids(idx); Tensor out = Tensor.empty(DType.F32, Shape.of(idx.length, d), device());
+        try (Tensor tt = onDevice(table, vocab, d); Tensor ti = ids(idx); Indices checked = Indices.check("test", ti, vocab, device());
+             Tensor out = TrainingOps.embedding(tt, checked);
              Tensor tdy = onDevice(dy, idx.length, d); Tensor grad = Tensor.zeros(DType.F32, Shape.of(vocab, d), device())) {
-            backend().embedding(tt, ti, out);
-            backend().embeddingBackward(tdy, ti, grad);
+            TrainingOps.embeddingBackward(tdy, checked, grad);
             float[] g = out.toFloatArray();
             double[] expected = new double[vocab * d];
             for (int i = 0; i < idx.length; i++) {
@@ -486,9 +488,9 @@ abstract class BackendConformanceTest {
     void causalFillCrossEntropyPiecesAndAdamW() {
         SplittableRandom r = new SplittableRandom(11);
         int size = 5;
-        try (Tensor s = onDevice(random(r, 2 * size * size, -1, 1), 2, size, size); Tensor filled = Ops.cast(s, DType.F32)) {
+        try (Tensor s = onDevice(random(r, 2 * size * size, -1, 1), 2, size, size);
+             Tensor filled = TrainingOps.fillAboveDiagonal(s, -7f)) {
             float[] before = s.toFloatArray();
-            backend().fillAboveDiagonal(filled, -7f);
             float[] after = filled.toFloatArray();
             for (int i = 0; i < after.length; i++) {
                 int row = i / size % size;
@@ -511,10 +513,8 @@ abstract class BackendConformanceTest {
                 lsm[i * v + j] = (float) (row[j] - Math.log(sum));
             }
         }
-        try (Tensor tl = onDevice(lsm, n, v); Tensor tt = ids(targets); Tensor picked = Tensor.empty(DType.F32, Shape.of(n), device());
-             Tensor grad = Tensor.empty(DType.F32, Shape.of(n, v), device())) {
-            backend().pickTargets(tl, tt, ignore, picked);
-            backend().crossEntropyBackward(tl, tt, ignore, 0.25f, grad);
+        try (Tensor tl = onDevice(lsm, n, v); Tensor tt = ids(targets); Indices checked = Indices.check("test", tt, v, ignore, device());
+             Tensor picked = TrainingOps.pickTargets(tl, checked); Tensor grad = TrainingOps.crossEntropyBackward(tl, checked, 0.25f)) {
             float[] p = picked.toFloatArray();
             float[] g = grad.toFloatArray();
             for (int i = 0; i < n; i++) {
@@ -531,7 +531,7 @@ abstract class BackendConformanceTest {
         float[] v0 = random(r, 300, 0, 0.01);
         AdamWStep step = new AdamWStep(1e-2f, 0.9f, 0.999f, 1e-8f, 0.01f, 0.271f, 0.002997f);
         try (Tensor tp = onDevice(p0, 300); Tensor tg = onDevice(g0, 300); Tensor tm = onDevice(m0, 300); Tensor tv = onDevice(v0, 300)) {
-            backend().adamw(tp, tg, tm, tv, step);
+            TrainingOps.adamw(tp, tg, tm, tv, step);
             float[] p = tp.toFloatArray();
             float[] m = tm.toFloatArray();
             float[] vv = tv.toFloatArray();
@@ -554,12 +554,15 @@ abstract class BackendConformanceTest {
         assumeFalse(device().equals(Device.CPU), "the CPU has no other device here");
         try (Tensor onDev = Tensor.zeros(DType.F32, Shape.of(4, 4), device()); Tensor onHost = Tensor.zeros(DType.F32, 4, 4);
              Tensor out = Tensor.empty(DType.F32, 4, 4); Tensor outDev = Tensor.empty(DType.F32, Shape.of(4, 4), device())) {
-            Backend cpu = Backends.of(Device.CPU);
-            assertThrows(IllegalArgumentException.class, () -> cpu.copy(onDev, out));
-            assertThrows(IllegalArgumentException.class, () -> cpu.matmul(onDev, onHost, out, false));
-            assertThrows(IllegalArgumentException.class, () -> cpu.unary(UnaryOp.EXP, onDev, out));
+            try (Backend cpu = CpuKernels.newBackend(1)) {
+                assertThrows(IllegalArgumentException.class, () -> cpu.copy(onDev, out));
+                assertThrows(IllegalArgumentException.class, () -> cpu.matmul(onDev, onHost, out, false));
+                assertThrows(IllegalArgumentException.class, () -> cpu.unary(UnaryOp.EXP, onDev, out));
+            }
             assertThrows(IllegalArgumentException.class, () -> backend().matmul(onHost, onDev, outDev, false));
             assertThrows(IllegalArgumentException.class, () -> backend().matmul(onDev, onDev, out, false));
+            // The public entries refuse the mix before any backend sees it.
+            assertThrows(IllegalArgumentException.class, () -> Ops.matmul(onHost, onDev));
         }
     }
 
@@ -568,7 +571,7 @@ abstract class BackendConformanceTest {
         int[] made = new int[1];
         java.util.List<Object> key = java.util.List.of("conformance", device().toString(), 2.5f);
         for (int call = 0; call < 3; call++) {
-            try (Tensor c = dev.qlora4j.engine.DeviceConstants.on(device(), key, () -> {
+            try (Tensor c = DeviceConstants.on(device(), key, () -> {
                 made[0]++;
                 return Tensor.of(new float[]{2.5f, -1f}, 2);
             })) {
@@ -582,11 +585,11 @@ abstract class BackendConformanceTest {
 
     @Test
     void deviceMemoryIsCountedAndReturned() {
-        long before = backend().allocator().stats().live();
+        long before = device().allocator().stats().live();
         try (Tensor x = Tensor.empty(DType.F32, Shape.of(1 << 16), device())) {
-            assertEquals(before + (4L << 16), backend().allocator().stats().live());
+            assertEquals(before + (4L << 16), device().allocator().stats().live());
             assertEquals(device(), x.device());
         }
-        assertEquals(before, backend().allocator().stats().live());
+        assertEquals(before, device().allocator().stats().live());
     }
 }

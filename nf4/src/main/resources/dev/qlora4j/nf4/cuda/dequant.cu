@@ -1,7 +1,9 @@
 // qlora4j dequantization kernels for the CUDA backend: 4-bit (NF4/FP4) and row-wise int8 weights,
-// bit-identical to the CPU's Dequantize and Int8Weight. The contract is the project's CUDA kernel
-// spec (cuda-kernel-spec.md). dequant.ptx beside this file is generated from it by
-// cuda/build-ptx.sh, whose nvcc flags include --fmad=false: the double-quantization scale
+// bit-identical to the CPU's Dequantize and Int8Weight, launched by CudaDequantize. The launch shapes,
+// bounds and source rules are those of the engine's kernels.cu header (grid-stride kernels of 256-thread
+// blocks); KernelContractTest checks the output codes below against DType. dequant.ptx beside this
+// file is generated from it by
+// cuda/ptx/build-ptx.sh, whose nvcc flags include --fmad=false: the double-quantization scale
 // fl32(fl32(c·a) + offset) must not become one fused multiply-add, or it would differ from the
 // CPU's in the last bit (a host compiler needs the same: g++ -ffp-contract=off).
 //
@@ -10,7 +12,8 @@
 // and atomicAdd: no #include, no warp intrinsics; both kernels are grid-stride loops, correct for
 // any 1-D grid and block.
 //
-// Output dtype codes (DType.ordinal()): 0 F32, 1 BF16.
+// Codes (the Java constant's ordinal):
+//   DType:    0 F32, 1 BF16
 
 // 16-byte values for wide stores: CUDA's vector types under nvcc (one st.global.v4 each), a plain
 // aligned struct of the same layout for the host compiler.

@@ -1,0 +1,159 @@
+package dev.qlora4j.engine;
+
+import java.util.Arrays;
+
+/**
+ * The pieces of a training step that are not general tensor math: rotary embedding, embedding
+ * gather and scatter-add, the causal mask, cross-entropy's two halves and the AdamW update. Like
+ * {@link Ops}, each checks its arguments with a message naming the operation before it reaches the
+ * device's backend; inputs may be views (they are made contiguous here), results are contiguous F32.
+ */
+public final class TrainingOps {
+    private TrainingOps() {
+    }
+
+    /**
+     * Rotary position embedding of {@code x [..., t, hd]} with tables {@code cos, sin [t, hd]}:
+     * {@code x·cos + rotate_half(x)·sin}, rotate_half(x) = [-x2, x1]; with {@code inverse}, the
+     * transposed rotation, which is the backward.
+     */
+    public static Tensor rope(Tensor x, Tensor cos, Tensor sin, boolean inverse) {
+        Device d = Ops.sameDevice("rope", x, cos);
+        Ops.sameDevice("rope", x, sin);
+        Ops.f32Input("rope", x);
+        Ops.f32Input("rope", cos);
+        Ops.f32Input("rope", sin);
+        if (x.rank() < 2 || x.dim(-1) % 2 != 0 || cos.rank() != 2 || !cos.shape().equals(sin.shape())
+                || cos.dim(0) != x.dim(-2) || cos.dim(1) != x.dim(-1)) {
+            throw new IllegalArgumentException("rope of " + x.describe() + " with tables " + cos.describe() + ", "
+                    + sin.describe() + ": expected x [..., t, even hd] and cos, sin [t, hd]");
+        }
+        Tensor out = Tensor.empty(DType.F32, x.shape(), d);
+        try (Tensor xc = x.contiguous(); Tensor cc = cos.contiguous(); Tensor sc = sin.contiguous()) {
+            Backends.of(d).rope(xc, cc, sc, inverse, out);
+        }
+        return out;
+    }
+
+    /**
+     * {@code out[..., :] = table[ids[...], :]}: the rows of an F32 table {@code [vocab, d]} picked by
+     * indices of any shape checked against {@code vocab}, on the table's device.
+     */
+    public static Tensor embedding(Tensor table, Indices ids) {
+        Device d = checkTable("embedding", table, ids);
+        int[] outDims = Arrays.copyOf(ids.tensor().shape().dims(), ids.tensor().rank() + 1);
+        outDims[ids.tensor().rank()] = table.dim(1);
+        Tensor out = Tensor.empty(DType.F32, Shape.of(outDims), d);
+        try (Tensor tc = table.contiguous(); Tensor ic = ids.tensor().contiguous()) {
+            Backends.of(d).embedding(tc, ic, out);
+        }
+        return out;
+    }
+
+    /**
+     * The embedding's backward, in place: {@code grad[ids[i], :] += dy[i, :]}, a scatter-add in which
+     * repeated ids accumulate; {@code grad} is a contiguous F32 {@code [vocab, d]}.
+     */
+    public static void embeddingBackward(Tensor dy, Indices ids, Tensor grad) {
+        Device d = checkTable("embeddingBackward", grad, ids);
+        Ops.sameDevice("embeddingBackward", dy, grad);
+        Ops.f32Input("embeddingBackward", dy);
+        if (!grad.isContiguous() || dy.numel() != ids.tensor().numel() * grad.dim(1)) {
+            throw new IllegalArgumentException("embeddingBackward of " + dy.describe() + " into " + grad.describe()
+                    + " at ids " + ids.tensor().describe() + ": expected dy [..., " + grad.dim(1)
+                    + "] with one row per id, and a contiguous grad");
+        }
+        try (Tensor dc = dy.contiguous(); Tensor ic = ids.tensor().contiguous()) {
+            Backends.of(d).embeddingBackward(dc, ic, grad);
+        }
+    }
+
+    private static Device checkTable(String op, Tensor table, Indices ids) {
+        Device d = Ops.sameDevice(op, table, ids.tensor());
+        Ops.f32Input(op, table);
+        if (table.rank() != 2 || ids.bound() != table.dim(0) || ids.ignored() != Indices.NONE_IGNORED) {
+            throw new IllegalArgumentException(op + ": table " + table.describe() + " with ids checked against "
+                    + ids.bound() + (ids.ignored() != Indices.NONE_IGNORED ? " ignoring " + ids.ignored() : "")
+                    + "; expected an F32 table [vocab, d] and ids checked against vocab, none ignored");
+        }
+        return d;
+    }
+
+    /**
+     * A contiguous F32 copy of {@code s [..., T, T]} whose entries above each matrix's diagonal are
+     * {@code value}: the causal mask (-∞ before a softmax, 0 for its backward).
+     */
+    public static Tensor fillAboveDiagonal(Tensor s, float value) {
+        s.checkOpen("fillAboveDiagonal");
+        if (s.rank() < 2 || s.dim(-1) != s.dim(-2)) {
+            throw new IllegalArgumentException("fillAboveDiagonal of " + s.describe() + ": expected [..., T, T]");
+        }
+        Tensor out = Ops.cast(s, DType.F32);
+        Backends.of(out.device()).fillAboveDiagonal(out, value);
+        return out;
+    }
+
+    /**
+     * {@code out[i] = lsm[i, targets[i]]}, 0 where the target is the ignored index: the picked
+     * log-probabilities of a log-softmax {@code [n, v]} at targets {@code [n]} checked against v.
+     */
+    public static Tensor pickTargets(Tensor lsm, Indices targets) {
+        Device d = checkTargets("pickTargets", lsm, targets);
+        Tensor out = Tensor.empty(DType.F32, Shape.of(lsm.dim(0)), d);
+        try (Tensor lc = lsm.contiguous(); Tensor tc = targets.tensor().contiguous()) {
+            Backends.of(d).pickTargets(lc, tc, targets.ignored(), out);
+        }
+        return out;
+    }
+
+    /**
+     * The gradient of cross-entropy with respect to the logits, from their log-softmax {@code [n, v]}:
+     * {@code (exp(lsm[i, j]) - [j == targets[i]]) · scale}, 0 on ignored rows.
+     */
+    public static Tensor crossEntropyBackward(Tensor lsm, Indices targets, float scale) {
+        Device d = checkTargets("crossEntropyBackward", lsm, targets);
+        Tensor out = Tensor.empty(DType.F32, lsm.shape(), d);
+        try (Tensor lc = lsm.contiguous(); Tensor tc = targets.tensor().contiguous()) {
+            Backends.of(d).crossEntropyBackward(lc, tc, targets.ignored(), scale, out);
+        }
+        return out;
+    }
+
+    private static Device checkTargets(String op, Tensor lsm, Indices targets) {
+        Tensor t = targets.tensor();
+        Device d = Ops.sameDevice(op, lsm, t);
+        Ops.f32Input(op, lsm);
+        if (lsm.rank() != 2 || t.rank() != 1 || t.dim(0) != lsm.dim(0) || targets.bound() != lsm.dim(1)) {
+            throw new IllegalArgumentException(op + ": log-probabilities " + lsm.describe() + ", targets "
+                    + t.describe() + " checked against " + targets.bound() + "; expected F32 [n, v] and targets [n] "
+                    + "checked against v");
+        }
+        return d;
+    }
+
+    /**
+     * One AdamW update of the parameter {@code p} in place, with its moments {@code m} and {@code v}
+     * (also updated in place): contiguous F32 tensors of one shape on one device, and a gradient of
+     * that shape.
+     */
+    public static void adamw(Tensor p, Tensor grad, Tensor m, Tensor v, AdamWStep step) {
+        Device d = p.device();
+        for (Tensor t : new Tensor[]{p, grad, m, v}) {
+            Ops.sameDevice("adamw", p, t);
+            Ops.f32Input("adamw", t);
+            if (!t.shape().equals(p.shape())) {
+                throw new IllegalArgumentException("adamw: " + t.describe() + " beside the parameter " + p.describe()
+                        + "; expected the parameter's shape");
+            }
+        }
+        for (Tensor t : new Tensor[]{p, m, v}) {
+            if (!t.isContiguous()) {
+                throw new IllegalArgumentException("adamw: " + t.describe() + " is a strided view; the parameter "
+                        + "and its moments are updated in place and must be contiguous");
+            }
+        }
+        try (Tensor g = grad.contiguous()) {
+            Backends.of(d).adamw(p, g, m, v, step);
+        }
+    }
+}
