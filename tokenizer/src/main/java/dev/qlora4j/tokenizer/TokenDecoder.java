@@ -68,8 +68,9 @@ final class TokenDecoder {
         for (String t : tokens) {
             ByteLevel.appendBytes(t, bytes);
         }
-        // Invalid or incomplete UTF-8 becomes U+FFFD, which the stream decoder relies on to wait.
-        return List.of(bytes.toString(StandardCharsets.UTF_8));
+        // Invalid or incomplete UTF-8 becomes U+FFFD as in Hugging Face (one per maximal subpart); an
+        // incomplete character at the end is one U+FFFD, which the stream decoder relies on to wait.
+        return List.of(Utf8Lossy.decode(bytes.toByteArray()));
     }
 
     /**
