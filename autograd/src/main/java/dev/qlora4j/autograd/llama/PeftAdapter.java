@@ -100,13 +100,16 @@ public final class PeftAdapter {
      * Loads the adapter weights of {@code dir} into {@code model}, attaching adapters as its
      * config says first when the model has none.
      *
-     * @throws IllegalArgumentException naming the key when a tensor is missing or has the wrong shape
+     * @throws IllegalArgumentException naming the key when a tensor is missing or has the wrong shape,
+     *         or when the config asks for a PEFT feature qlora4j does not implement (DoRA, biases,
+     *         modules_to_save, per-layer or per-module patterns, ...), before any weight is read
      */
     public static void load(Path dir, LlamaModel model) throws IOException {
         Object parsed = Json.parse(Files.readAllBytes(dir.resolve(CONFIG)));
         if (!(parsed instanceof Map<?, ?> config) || !"LORA".equals(config.get("peft_type"))) {
             throw new IllegalArgumentException(dir.resolve(CONFIG) + ": expected a PEFT LoRA config (\"peft_type\": \"LORA\")");
         }
+        PeftFeatures.check(dir.resolve(CONFIG), config);
         int r = ((Number) config.get("r")).intValue();
         float alpha = ((Number) config.get("lora_alpha")).floatValue();
         boolean rs = Boolean.TRUE.equals(config.get("use_rslora"));

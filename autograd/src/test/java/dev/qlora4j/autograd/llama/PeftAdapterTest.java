@@ -77,4 +77,36 @@ class PeftAdapterTest {
             assertTrue(e.getMessage().contains("q_proj.lora_A.weight") && e.getMessage().contains("expected"), e.getMessage());
         }
     }
+
+    @Test
+    void adapterFeaturesThatAreNotImplementedAreRefusedByName() throws Exception {
+        LlamaConfig c = new LlamaConfig(16, 2, 2, 1, 24, 32, 10000.0, 1e-5f, false);
+        try (LlamaModel m = LlamaModel.random(c, 1, BaseFormat.NF4)) {
+            m.attachLora(Set.of("q_proj", "v_proj"), 4, 16, false, 7);
+            PeftAdapter.save(dir, m, "tiny-llama");
+        }
+        String saved = Files.readString(dir.resolve("adapter_config.json"), StandardCharsets.UTF_8);
+        // Each edit sets one key the way a PEFT feature qlora4j does not implement would write it.
+        Map<String, String[]> edits = new java.util.LinkedHashMap<>();
+        edits.put("use_dora", new String[]{"\"use_dora\": false", "\"use_dora\": true"});
+        edits.put("bias", new String[]{"\"bias\": \"none\"", "\"bias\": \"lora_only\""});
+        edits.put("modules_to_save", new String[]{"\"modules_to_save\": null", "\"modules_to_save\": [\"lm_head\"]"});
+        edits.put("layers_to_transform", new String[]{"\"layers_to_transform\": null", "\"layers_to_transform\": [0]"});
+        edits.put("rank_pattern", new String[]{"\"rank_pattern\": {}", "\"rank_pattern\": {\"q_proj\": 8}"});
+        edits.put("alpha_pattern", new String[]{"\"alpha_pattern\": {}", "\"alpha_pattern\": {\"v_proj\": 32}"});
+        edits.put("fan_in_fan_out", new String[]{"\"fan_in_fan_out\": false", "\"fan_in_fan_out\": true"});
+        edits.put("lora_bias", new String[]{"{", "{\n  \"lora_bias\": true,"});
+        edits.put("target_modules", new String[]{"\"target_modules\": [", "\"target_modules\": \"q_proj|v_proj\", \"x\": ["});
+        for (Map.Entry<String, String[]> e : edits.entrySet()) {
+            assertTrue(saved.contains(e.getValue()[0]), e.getKey() + " in " + saved);
+            Files.writeString(dir.resolve("adapter_config.json"), saved.replaceFirst(
+                    java.util.regex.Pattern.quote(e.getValue()[0]), java.util.regex.Matcher.quoteReplacement(e.getValue()[1])));
+            try (LlamaModel fresh = LlamaModel.random(c, 2, BaseFormat.NF4)) {
+                IllegalArgumentException x = assertThrows(IllegalArgumentException.class, () -> PeftAdapter.load(dir, fresh));
+                assertTrue(x.getMessage().contains("\"" + e.getKey() + "\" is ") && x.getMessage().contains("qlora4j implements only"),
+                        e.getKey() + ": " + x.getMessage());
+                assertTrue(fresh.adapters().isEmpty(), "nothing attached before the refusal");
+            }
+        }
+    }
 }
