@@ -123,9 +123,14 @@ public final class F {
         return CrossEntropyOp.apply(logits, targets, ignoreIndex);
     }
 
-    /** Rotary position embedding (rotate-half form) on x [B, H, T, hd] for positions offset.. */
+    /** Rotary position embedding (rotate-half form) on x [B, H, T, hd] for positions offset.., base theta. */
     public static Var rope(Var x, int offset, double theta) {
-        return RopeOp.apply(x, offset, theta);
+        return RopeOp.apply(x, offset, Rotary.plain(theta));
+    }
+
+    /** Rotary position embedding with Hugging Face's rope scaling ({@link Rotary}). */
+    public static Var rope(Var x, int offset, Rotary rotary) {
+        return RopeOp.apply(x, offset, rotary);
     }
 
     /**

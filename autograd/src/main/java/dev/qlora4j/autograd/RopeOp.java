@@ -9,7 +9,8 @@ import java.util.List;
 
 /**
  * Rotary position embedding in Hugging Face's rotate-half form, on x [B, H, T, hd] for positions
- * {@code offset + t}: with {@code inv_freq[i] = theta^(-2i/hd)} and angle {@code a = pos·inv_freq[i mod hd/2]},
+ * {@code offset + t}: with the inverse frequencies of a {@link Rotary} (plain: {@code theta^(-2i/hd)})
+ * and angle {@code a = pos·inv_freq[i mod hd/2]},
  * <pre>
  *   y = x·cos(a) + rotate_half(x)·sin(a),   rotate_half(x) = [-x2, x1]   (x1, x2 the two halves)
  * </pre>
@@ -20,14 +21,15 @@ final class RopeOp {
     }
 
     /** cos and sin tables [T, hd] (each half repeated), computed in f64 and rounded once. */
-    static float[][] tables(int t, int hd, int offset, double theta) {
+    static float[][] tables(int t, int hd, int offset, Rotary rotary) {
         float[] cos = new float[t * hd];
         float[] sin = new float[t * hd];
         int half = hd / 2;
+        // A length-dependent scaling (dynamic NTK) sees the whole sequence, as transformers' does.
+        double[] invFreq = rotary.inverseFrequencies(hd, offset + t);
         for (int p = 0; p < t; p++) {
             for (int i = 0; i < half; i++) {
-                double invFreq = Math.pow(theta, -2.0 * i / hd);
-                double a = (offset + p) * invFreq;
+                double a = (offset + p) * invFreq[i];
                 cos[p * hd + i] = cos[p * hd + i + half] = (float) Math.cos(a);
                 sin[p * hd + i] = sin[p * hd + i + half] = (float) Math.sin(a);
             }
@@ -36,14 +38,14 @@ final class RopeOp {
     }
 
     /** The tables as one host tensor [2, T, hd]: cos, then sin. */
-    private static Tensor cosAndSin(int t, int hd, int offset, double theta) {
-        float[][] cs = tables(t, hd, offset, theta);
+    private static Tensor cosAndSin(int t, int hd, int offset, Rotary rotary) {
+        float[][] cs = tables(t, hd, offset, rotary);
         float[] both = java.util.Arrays.copyOf(cs[0], 2 * cs[0].length);
         System.arraycopy(cs[1], 0, both, cs[0].length, cs[1].length);
         return Tensor.of(both, 2, t, hd);
     }
 
-    static Var apply(Var x, int offset, double theta) {
+    static Var apply(Var x, int offset, Rotary rotary) {
         Tensor tx = x.value();
         if (tx.rank() != 4 || tx.dim(3) % 2 != 0) {
             throw new IllegalArgumentException("rope: " + tx.describe() + "; expected [batch, heads, tokens, even head dim]");
@@ -54,7 +56,7 @@ final class RopeOp {
         // The same tables serve every layer and step: on a GPU they are copied there once.
         Tensor cos;
         Tensor sin;
-        try (Tensor both = DeviceConstants.on(device, List.of("rope", t, hd, offset, theta), () -> cosAndSin(t, hd, offset, theta));
+        try (Tensor both = DeviceConstants.on(device, List.of("rope", t, hd, offset, rotary), () -> cosAndSin(t, hd, offset, rotary));
              Tensor c = both.slice(0, 0, 1); Tensor s = both.slice(0, 1, 2)) {
             cos = c.reshape(t, hd);
             sin = s.reshape(t, hd);

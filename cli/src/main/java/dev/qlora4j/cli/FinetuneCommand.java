@@ -39,7 +39,7 @@ final class FinetuneCommand implements Command {
                 usage: qlora4j finetune --model DIR --data FILE.jsonl|FILE.txt --out DIR
                                         [--targets q_proj,v_proj|all-linear] [--rank 8] [--alpha 16] [--rslora]
                                         [--steps N | --epochs N] [--batch 4] [--seq 256] [--lr 2e-4] [--warmup N]
-                                        [--clip 1.0] [--save-every 100] [--resume] [--seed 0]
+                                        [--clip 1.0] [--save-every 100] [--resume] [--seed 0] [--allow-long-context]
                                         [--base-format nf4|nf4-no-dq|fp4|int8|bf16|f32]
                                         %s
 
@@ -51,6 +51,7 @@ final class FinetuneCommand implements Command {
                 (adapter_config.json, adapter_model.safetensors), loadable by PEFT and by generate --adapter.
                 The base, the adapters and the optimizer's state live on --device; checkpoints and the
                 adapter are written from there.
+                A --seq longer than the model's max_position_embeddings is refused unless --allow-long-context.
                 Defaults: --epochs 1, warmup 5%% of the steps.
                 %s""".formatted(DeviceOption.SYNOPSIS, DeviceOption.HELP);
     }
@@ -60,7 +61,7 @@ final class FinetuneCommand implements Command {
         Args args = Args.parse("finetune", argList, Set.of("--model", "--data", "--out", "--targets", "--rank", "--alpha",
                 "--steps", "--epochs", "--batch", "--seq", "--lr", "--warmup", "--clip", "--save-every", "--seed", "--base-format",
                 DeviceOption.NAME),
-                Set.of("--resume", "--rslora"));
+                Set.of("--resume", "--rslora", "--allow-long-context"));
         if (!args.positionals().isEmpty()) {
             throw new UsageException("unexpected argument(s) " + args.positionals());
         }
@@ -100,6 +101,7 @@ final class FinetuneCommand implements Command {
                 format.label(), data.examples().size(), rank, DemoCommand.trim(alpha), args.has("--rslora") ? " (rsLoRA)" : "",
                 String.join(",", Targets.ordered(targets)), steps, batch);
         try (LlamaModel model = LlamaModel.load(modelDir, format)) {
+            model.allowLongerContext(args.has("--allow-long-context"));
             model.to(device);
             model.attachLora(targets, rank, alpha, args.has("--rslora"), seed);
             try (Trainer trainer = new Trainer(model, AdamW.withDefaults(), new Trainer.Schedule((float) lr, warmup, steps, clip))) {

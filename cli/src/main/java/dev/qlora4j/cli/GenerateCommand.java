@@ -34,6 +34,7 @@ final class GenerateCommand implements Command {
         return """
                 usage: qlora4j generate --model DIR --prompt TEXT [--adapter DIR] [--max-tokens N]
                                         [--temperature T] [--top-p P] [--seed S] [--stop TEXT] [--chat]
+                                        [--allow-long-context]
                                         [--base-format nf4|nf4-no-dq|fp4|int8|bf16|f32]
                                         %s
 
@@ -41,7 +42,8 @@ final class GenerateCommand implements Command {
                 weights to --base-format as it reads them, applies the PEFT adapter in --adapter if given,
                 and streams the continuation of TEXT as tokens come. --chat wraps the prompt in the model's
                 chat template (Llama 3 or Llama 2 from tokenizer_config.json, else plain text).
-                Generation stops at the end-of-sequence token, at --stop, or after --max-tokens.
+                Generation stops at the end-of-sequence token, at --stop, or after --max-tokens; a context
+                longer than the model's max_position_embeddings is refused unless --allow-long-context.
                 Temperature 0 is greedy; otherwise nucleus sampling with --top-p, reproducible with --seed.
                 The model and the adapter compute on --device; only the generated text is printed, so that
                 it can be piped.
@@ -52,7 +54,7 @@ final class GenerateCommand implements Command {
     @Override
     public int run(List<String> argList, PrintStream out) throws Exception {
         Args args = Args.parse("generate", argList, Set.of("--model", "--prompt", "--adapter", "--max-tokens",
-                "--temperature", "--top-p", "--seed", "--stop", "--base-format", DeviceOption.NAME), Set.of("--chat"));
+                "--temperature", "--top-p", "--seed", "--stop", "--base-format", DeviceOption.NAME), Set.of("--chat", "--allow-long-context"));
         if (!args.positionals().isEmpty()) {
             throw new UsageException("unexpected argument(s) " + args.positionals());
         }
@@ -83,6 +85,7 @@ final class GenerateCommand implements Command {
         }
         String stop = args.get("--stop", null);
         try (LlamaModel model = LlamaModel.load(dir, format)) {
+            model.allowLongerContext(args.has("--allow-long-context"));
             model.to(device);
             if (args.has("--adapter")) {
                 PeftAdapter.load(Path.of(args.get("--adapter", null)), model);
@@ -90,8 +93,18 @@ final class GenerateCommand implements Command {
             OptionalInt eos = tokenizer.eosId();
             StreamDecoder decoder = tokenizer.streamDecoder(true);
             StringBuilder text = new StringBuilder();
+            int limit = args.has("--allow-long-context") ? Integer.MAX_VALUE : model.config().maxPositions();
+            if (context.length > limit) {
+                throw new IllegalArgumentException("the prompt is " + context.length + " tokens, longer than the model's "
+                        + "max_position_embeddings " + limit + " (--allow-long-context to extrapolate)");
+            }
             out.print(args.get("--prompt", ""));
             for (int i = 0; i < maxTokens; i++) {
+                if (context.length == limit) {
+                    System.err.println("qlora4j: stopped at the model's max_position_embeddings " + limit
+                            + " (--allow-long-context to go on)");
+                    break;
+                }
                 int next = sampler.next(model.nextLogits(context));
                 if (eos.isPresent() && next == eos.getAsInt()) {
                     break;

@@ -54,7 +54,7 @@ final class MemoryCommand implements Command {
     @Override
     public String usage() {
         return """
-                usage: qlora4j memory [--model demo|7b|13b|70b|CONFIG.json] [--batch B] [--seq T] [--rank R]
+                usage: qlora4j memory [--model NAME|CONFIG.json] [--batch B] [--seq T] [--rank R]
                                       [--targets q_proj,v_proj|all-linear] %s
 
                 The linear weights' bytes in FP32, FP16, BF16, INT8, NF4 and NF4 + double quant (block 64),
@@ -63,7 +63,8 @@ final class MemoryCommand implements Command {
                 for the demo model also measured as bytes allocated on --device. Then one QLoRA training step (NF4 +
                 double quant base, LoRA of rank R on the targets, AdamW, batch B × sequence T): weights,
                 adapters, gradients, optimizer state and activations; measured as well for the demo.
-                Defaults: --model 7b --batch 1 --seq 512 --rank 16 --targets q_proj,v_proj
+                NAME: demo, 7b, 13b, 70b (Llama 2), llama3.1-8b, llama3.1-70b, llama3.2-1b, llama3.2-3b.
+                Defaults: --model llama3.1-8b --batch 1 --seq 512 --rank 16 --targets q_proj,v_proj
                 (demo: --batch 64 --seq 15).
                 %s""".formatted(DeviceOption.SYNOPSIS, DeviceOption.HELP);
     }
@@ -75,7 +76,7 @@ final class MemoryCommand implements Command {
         if (!args.positionals().isEmpty()) {
             throw new UsageException("unexpected argument(s) " + args.positionals());
         }
-        ModelChoice model = ModelChoice.parse(args.get("--model", "7b"));
+        ModelChoice model = ModelChoice.parse(args.get("--model", "llama3.1-8b"));
         LlamaConfig c = model.config();
         int batch = args.getInt("--batch", model.isDemo() ? DemoModel.BATCH : 1, 1);
         int seq = args.getInt("--seq", model.isDemo() ? DemoTask.LENGTH - 1 : 512, 1);

@@ -41,7 +41,7 @@ final class RankSweepCommand implements Command {
     @Override
     public String usage() {
         return """
-                usage: qlora4j rank-sweep [--model demo|7b|13b|70b|CONFIG.json] [--ranks 4,8,16,32,64]
+                usage: qlora4j rank-sweep [--model NAME|CONFIG.json] [--ranks 4,8,16,32,64]
                                           [--targets q_proj,v_proj|all-linear] [--dim D] [--tokens N] [--repeats K]
                                           %s
 
@@ -50,6 +50,7 @@ final class RankSweepCommand implements Command {
                 its parameters; then, measured on --device, the forward + backward time (median of K runs
                 after a warm-up) and the peak bytes allocated for one DxD LoRA layer over an NF4 + double quant
                 base on N tokens, and for one training step of the demo model (batch 64 x 15 tokens).
+                NAME: demo, 7b, 13b, 70b (Llama 2), llama3.1-8b, llama3.1-70b, llama3.2-1b, llama3.2-3b.
                 Defaults: --model 7b --ranks 4,8,16,32,64 --targets q_proj,v_proj --dim 4096 --tokens 512 --repeats 3.
                 %s""".formatted(DeviceOption.SYNOPSIS, DeviceOption.HELP);
     }

@@ -5,6 +5,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -29,6 +30,21 @@ class MemoryCommandTest {
         // transformers counts 6,476,005,376 / 2 bytes of packed 4-bit weights = 3.02 GiB.
         assertTrue(r.out().matches("(?s).*\\nNF4 \\+ double quant +[0-9.]+ GiB +4\\.127 +3\\.02 GiB.*"), r.out());
         assertTrue(r.out().contains("8,655,936 bytes = 4.127 bits per parameter"), r.out());
+    }
+
+    @Test
+    void llama3PresetsHaveTheirPublishedParameterCounts() {
+        // The model cards' parameter counts: Llama 3.1 8B and 70B (untied), Llama 3.2 1B and 3B (tied).
+        CommandRun byDefault = CommandRun.of("memory");
+        assertEquals(0, byDefault.status(), byDefault.err());
+        assertTrue(byDefault.out().contains("Llama 3.1 8B: 8,030,261,248 parameters"), byDefault.out());
+        Map<String, String> published = Map.of("llama3.1-70b", "70,553,706,496", "llama3.2-1b", "1,235,814,400",
+                "llama3.2-3b", "3,212,749,824");
+        published.forEach((name, count) -> {
+            CommandRun r = CommandRun.of("memory", "--model", name);
+            assertEquals(0, r.status(), r.err());
+            assertTrue(r.out().contains(count + " parameters"), name + ": " + r.out());
+        });
     }
 
     @Test

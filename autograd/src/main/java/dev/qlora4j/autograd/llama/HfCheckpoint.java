@@ -26,41 +26,6 @@ final class HfCheckpoint implements AutoCloseable {
     private HfCheckpoint() {
     }
 
-    /** The decoder shape from config.json, with Llama's defaults for absent optional fields. */
-    static LlamaConfig config(Path dir) throws IOException {
-        return configFile(dir.resolve("config.json"));
-    }
-
-    /** The decoder shape from a config.json file (any name). */
-    static LlamaConfig configFile(Path file) throws IOException {
-        if (!Files.isRegularFile(file)) {
-            throw new IllegalArgumentException(file + ": no such file; expected a Hugging Face model folder with config.json");
-        }
-        if (!(Json.parse(Files.readAllBytes(file)) instanceof Map<?, ?> m)) {
-            throw new IllegalArgumentException(file + ": expected a JSON object");
-        }
-        int heads = integer(m, "num_attention_heads", file, null);
-        return new LlamaConfig(integer(m, "hidden_size", file, null), integer(m, "num_hidden_layers", file, null), heads,
-                integer(m, "num_key_value_heads", file, heads), integer(m, "intermediate_size", file, null),
-                integer(m, "vocab_size", file, null), number(m, "rope_theta", 10000.0), (float) number(m, "rms_norm_eps", 1e-6),
-                Boolean.TRUE.equals(m.get("tie_word_embeddings")));
-    }
-
-    private static int integer(Map<?, ?> m, String key, Path file, Integer fallback) {
-        Object v = m.get(key);
-        if (v instanceof Number n) {
-            return Math.toIntExact(n.longValue());
-        }
-        if (v == null && fallback != null) {
-            return fallback;
-        }
-        throw new IllegalArgumentException(file + ": \"" + key + "\" must be a whole number, found " + v);
-    }
-
-    private static double number(Map<?, ?> m, String key, double fallback) {
-        return m.get(key) instanceof Number n ? n.doubleValue() : fallback;
-    }
-
     static HfCheckpoint open(Path dir) throws IOException {
         HfCheckpoint c = new HfCheckpoint();
         try {
@@ -93,6 +58,12 @@ final class HfCheckpoint implements AutoCloseable {
             open.put(p, f);
         }
         return f;
+    }
+
+    /** The stored shape of the tensor {@code name}, or null when the checkpoint has no such tensor. */
+    int[] shape(String name) {
+        SafetensorsFile f = fileOf.get(name);
+        return f == null ? null : f.info(name).shape().dims();
     }
 
     /** A view of the mapped tensor (no copy). */

@@ -41,6 +41,7 @@ public final class LlamaModel implements AutoCloseable {
     private final Map<String, LoraLinear> adapters = new LinkedHashMap<>();
     /** Base weights being fully fine-tuned, by key; empty unless {@link #enableFullFineTuning}. */
     private final Map<String, Var> trainableBase = new LinkedHashMap<>();
+    private boolean longerContextAllowed;
 
     private LlamaModel(LlamaConfig config) {
         this.config = config;
@@ -73,6 +74,9 @@ public final class LlamaModel implements AutoCloseable {
                 try (Tensor w = normal(r, c.linearShape(module))) {
                     m.putLinear(linearKey(l, module), w, format);
                 }
+                if (c.hasBias(module)) {
+                    m.dense.put(LlamaLayout.biasKey(linearKey(l, module)), biasVector(r, c.linearShape(module)[0]));
+                }
             }
         }
         m.dense.put("model.norm.weight", ones(d));
@@ -89,6 +93,15 @@ public final class LlamaModel implements AutoCloseable {
             v[i] = (float) r.nextGaussian();
         }
         return Tensor.of(v, rows, cols);
+    }
+
+    /** N(0, 0.5²) biases of length n: large enough that a bias left out changes the logits. */
+    private static Tensor biasVector(SplittableRandom r, int n) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) (r.nextGaussian() * 0.5);
+        }
+        return Tensor.of(v, n);
     }
 
     /** N(0, 1/dims[1]): unit-scale outputs for unit-scale inputs. */
@@ -126,9 +139,11 @@ public final class LlamaModel implements AutoCloseable {
      * the model never exists twice in memory; embeddings, norms and the output head are kept in F32.
      */
     public static LlamaModel load(Path dir, BaseFormat format) throws IOException {
-        LlamaConfig c = HfCheckpoint.config(dir);
+        LlamaConfig c = HfConfig.read(dir.resolve("config.json"));
         LlamaModel m = new LlamaModel(c);
         try (HfCheckpoint ckpt = HfCheckpoint.open(dir)) {
+            // Every shape against config.json before anything is read or computed.
+            LlamaLayout.check(dir, c, ckpt);
             m.dense.put("model.embed_tokens.weight", ckpt.f32("model.embed_tokens.weight", c.vocabSize(), c.hiddenSize()));
             for (int l = 0; l < c.layers(); l++) {
                 String p = "model.layers." + l + ".";
@@ -138,6 +153,10 @@ public final class LlamaModel implements AutoCloseable {
                     String key = linearKey(l, module);
                     try (Tensor w = ckpt.mapped(key)) {
                         m.putLinear(key, w, format);
+                    }
+                    if (c.hasBias(module)) {
+                        String bias = LlamaLayout.biasKey(key);
+                        m.dense.put(bias, ckpt.f32(bias, c.linearShape(module)[0]));
                     }
                 }
             }
@@ -175,12 +194,7 @@ public final class LlamaModel implements AutoCloseable {
         } finally {
             made.forEach(Tensor::close);
         }
-        String json = "{\n  \"architectures\": [\"LlamaForCausalLM\"],\n  \"model_type\": \"llama\",\n"
-                + "  \"hidden_size\": " + config.hiddenSize() + ",\n  \"num_hidden_layers\": " + config.layers() + ",\n"
-                + "  \"num_attention_heads\": " + config.heads() + ",\n  \"num_key_value_heads\": " + config.kvHeads() + ",\n"
-                + "  \"intermediate_size\": " + config.intermediateSize() + ",\n  \"vocab_size\": " + config.vocabSize() + ",\n"
-                + "  \"rope_theta\": " + config.ropeTheta() + ",\n  \"rms_norm_eps\": " + config.rmsEps() + ",\n"
-                + "  \"tie_word_embeddings\": " + config.tiedEmbeddings() + ",\n  \"torch_dtype\": \"float32\"\n}\n";
+        String json = HfConfigWriter.json(config, "float32");
         Path tmp = java.nio.file.Files.createTempFile(dir, "config.json", ".tmp");
         try {
             java.nio.file.Files.writeString(tmp, json);
@@ -280,6 +294,26 @@ public final class LlamaModel implements AutoCloseable {
         return p;
     }
 
+    /**
+     * Lets {@link #forward} take contexts longer than the model's {@code max_position_embeddings}, which
+     * it refuses by default: positions past the trained range are extrapolation, whose quality the
+     * model's authors did not claim.
+     */
+    public void allowLongerContext(boolean allow) {
+        this.longerContextAllowed = allow;
+    }
+
+    private void checkContext(int t) {
+        if (t > config.maxPositions() && !longerContextAllowed) {
+            throw new IllegalArgumentException("a context of " + t + " tokens is longer than the model's "
+                    + "max_position_embeddings " + config.maxPositions() + "; allow it explicitly to extrapolate");
+        }
+        if (config.slidingWindow() > 0 && t > config.slidingWindow()) {
+            throw new IllegalArgumentException("a context of " + t + " tokens is longer than the model's sliding_window "
+                    + config.slidingWindow() + "; qlora4j's attention is full causal, so it would compute something else");
+        }
+    }
+
     /** Switches every adapter on or off. */
     public void setAdaptersEnabled(boolean enabled) {
         adapters.values().forEach(a -> a.setEnabled(enabled));
@@ -289,14 +323,16 @@ public final class LlamaModel implements AutoCloseable {
         return linear(x, linearKey(layer, module));
     }
 
-    /** {@code x·Wᵀ} through the adapter, the trainable weight, or the frozen weight stored under key. */
+    /**
+     * {@code x·Wᵀ (+ b)} through the adapter, the trainable weight, or the frozen weight stored under
+     * key, plus the module's bias when it has one (the base layer's bias, as in PEFT).
+     */
     private Var linear(Var x, String key) {
         LoraLinear a = adapters.get(key);
-        if (a != null) {
-            return a.forward(x);
-        }
         Var w = trainableBase.get(key);
-        return w != null ? F.matmul(x, F.transpose(w, 0, 1)) : F.linear(x, frozen(key));
+        Var y = a != null ? a.forward(x) : w != null ? F.matmul(x, F.transpose(w, 0, 1)) : F.linear(x, frozen(key));
+        String bias = key.endsWith(".weight") ? LlamaLayout.biasKey(key) : null;
+        return bias != null && dense.containsKey(bias) ? F.add(y, baseVar(bias)) : y;
     }
 
     private Var baseVar(String key) {
@@ -304,10 +340,16 @@ public final class LlamaModel implements AutoCloseable {
         return w != null ? w : Var.leaf(dense.get(key), false);
     }
 
-    /** Logits [B·T, vocab] for I32 token ids [B, T]. */
+    /**
+     * Logits [B·T, vocab] for I32 token ids [B, T].
+     *
+     * @throws IllegalArgumentException when T is longer than the model's {@code max_position_embeddings}
+     *         (unless {@link #allowLongerContext} was called) or than its sliding window
+     */
     public Var forward(Tensor ids) {
         int b = ids.dim(0);
         int t = ids.dim(1);
+        checkContext(t);
         int h = config.heads();
         int kvh = config.kvHeads();
         int hd = config.headDim();
@@ -315,8 +357,8 @@ public final class LlamaModel implements AutoCloseable {
         for (int l = 0; l < config.layers(); l++) {
             String p = "model.layers." + l + ".";
             Var n = F.rmsNorm(x, baseVar(p + "input_layernorm.weight"), config.rmsEps());
-            Var q = F.rope(F.transpose(F.reshape(linear(n, l, "q_proj"), b, t, h, hd), 1, 2), 0, config.ropeTheta());
-            Var k = F.rope(F.transpose(F.reshape(linear(n, l, "k_proj"), b, t, kvh, hd), 1, 2), 0, config.ropeTheta());
+            Var q = F.rope(F.transpose(F.reshape(linear(n, l, "q_proj"), b, t, h, hd), 1, 2), 0, config.rotary());
+            Var k = F.rope(F.transpose(F.reshape(linear(n, l, "k_proj"), b, t, kvh, hd), 1, 2), 0, config.rotary());
             Var v = F.transpose(F.reshape(linear(n, l, "v_proj"), b, t, kvh, hd), 1, 2);
             Var att = F.reshape(F.transpose(F.causalAttention(q, k, v), 1, 2), b, t, h * hd);
             x = F.add(x, linear(att, l, "o_proj"));
