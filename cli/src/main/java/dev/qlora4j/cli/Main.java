@@ -23,6 +23,7 @@ public final class Main {
         register(new InfoCommand());
         register(new QuantizeCommand());
         register(new DequantizeCommand());
+        register(new MergeCommand());
     }
 
     private Main() {

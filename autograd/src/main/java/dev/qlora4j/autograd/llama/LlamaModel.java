@@ -139,7 +139,26 @@ public final class LlamaModel implements AutoCloseable {
      * the model never exists twice in memory; embeddings, norms and the output head are kept in F32.
      */
     public static LlamaModel load(Path dir, BaseFormat format) throws IOException {
+        return load(dir, format, (done, layers) -> { });
+    }
+
+    /** What {@link #load(Path, BaseFormat, Progress)} reports: decoder layers read and converted so far. */
+    @FunctionalInterface
+    public interface Progress {
+        /** {@code done} of {@code layers} decoder layers are read and converted. */
+        void layers(int done, int layers);
+    }
+
+    /**
+     * {@link #load(Path, BaseFormat)}, reporting each decoder layer as it is read and converted. Before
+     * anything is read, config.json is checked, the model's memory in {@code format} is compared with
+     * what is available ({@link ModelMemory}), and every weight's shape is checked against the config.
+     *
+     * @throws IllegalStateException when the model would not fit in memory, naming a format that would
+     */
+    public static LlamaModel load(Path dir, BaseFormat format, Progress progress) throws IOException {
         LlamaConfig c = HfConfig.read(dir.resolve("config.json"));
+        ModelMemory.require(dir, c, format);
         LlamaModel m = new LlamaModel(c);
         try (HfCheckpoint ckpt = HfCheckpoint.open(dir)) {
             // Every shape against config.json before anything is read or computed.
@@ -159,6 +178,7 @@ public final class LlamaModel implements AutoCloseable {
                         m.dense.put(bias, ckpt.f32(bias, c.linearShape(module)[0]));
                     }
                 }
+                progress.layers(l + 1, c.layers());
             }
             m.dense.put("model.norm.weight", ckpt.f32("model.norm.weight", c.hiddenSize()));
             if (!c.tiedEmbeddings()) {
@@ -257,6 +277,27 @@ public final class LlamaModel implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /** The dense weights by checkpoint name (embeddings, norms, biases, dense linear layers, the head). */
+    Map<String, Tensor> denseWeights() {
+        return java.util.Collections.unmodifiableMap(dense);
+    }
+
+    /** The quantized linear weights by checkpoint name. */
+    Map<String, QuantizedWeight> quantizedWeights() {
+        return java.util.Collections.unmodifiableMap(quantized);
+    }
+
+    /** The shape of the base weight stored under {@code name}, dense or quantized. */
+    dev.qlora4j.engine.Shape weightShape(String name) {
+        Tensor t = dense.get(name);
+        return t != null ? t.shape() : quantized.get(name).shape();
+    }
+
+    /** Whether {@code name} is a decoder layer's linear weight (what adapters attach to and NF4 quantizes). */
+    boolean isLinear(String name) {
+        return quantized.containsKey(name) || name.startsWith("model.layers.") && name.endsWith("_proj.weight");
     }
 
     /** The adapters by the key of the weight they adapt. */

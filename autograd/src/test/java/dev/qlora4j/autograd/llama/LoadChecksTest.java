@@ -79,4 +79,35 @@ class LoadChecksTest {
             assertTrue(e.getMessage().contains("sliding_window 6"), e.getMessage());
         }
     }
+
+    @Test
+    void aModelThatDoesNotFitIsRefusedBeforeReadingNamingAFormatThatFits() throws Exception {
+        // Llama 3.1 8B: 6.98 G linear parameters and 1.05 G dense ones (two 128256 × 4096 tables) kept
+        // in F32 = 4.2 GB. In F32 that is about 32 GB, BF16 18 GB, INT8 11 GB; NF4 without double
+        // quant (4.5 bits) about 8.4 GB = 7.8 GiB: with 9 GiB available, the first that fits.
+        LlamaConfig c = LlamaConfig.LLAMA31_8B;
+        assertTrue(ModelMemory.bytesNeeded(c, BaseFormat.F32) >= 4 * (c.linearParameters() + c.denseParameters()));
+        String before = System.getProperty(ModelMemory.AVAILABLE_PROPERTY);
+        System.setProperty(ModelMemory.AVAILABLE_PROPERTY, Long.toString(9L << 30));
+        try {
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                    () -> ModelMemory.require(dir, c, BaseFormat.F32));
+            assertTrue(e.getMessage().matches(".*as f32 needs 3[0-9]\\.[0-9]{2} GiB of memory, and 9\\.00 GiB is available; "
+                    + "--base-format nf4-no-dq needs 7\\.[0-9]{2} GiB"), e.getMessage());
+            System.setProperty(ModelMemory.AVAILABLE_PROPERTY, Long.toString(1L << 30));
+            IllegalStateException none = assertThrows(IllegalStateException.class, () -> ModelMemory.require(dir, c, BaseFormat.NF4));
+            assertTrue(none.getMessage().contains("no base format fits"), none.getMessage());
+            // A model folder is refused the same way before anything is read.
+            System.setProperty(ModelMemory.AVAILABLE_PROPERTY, "1000");
+            Path model = HfVariantsTest.resource("llama2");
+            IllegalStateException folder = assertThrows(IllegalStateException.class, () -> LlamaModel.load(model, BaseFormat.F32));
+            assertTrue(folder.getMessage().contains("KiB is available"), folder.getMessage());
+        } finally {
+            if (before == null) {
+                System.clearProperty(ModelMemory.AVAILABLE_PROPERTY);
+            } else {
+                System.setProperty(ModelMemory.AVAILABLE_PROPERTY, before);
+            }
+        }
+    }
 }
