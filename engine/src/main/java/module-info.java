@@ -7,6 +7,8 @@
 module dev.qlora4j.engine {
     requires transitive dev.qlora4j.json;
     requires transitive jdk.incubator.vector;
+    // The host's free physical memory where /proc/meminfo is not there.
+    requires jdk.management;
     exports dev.qlora4j.engine;
     exports dev.qlora4j.engine.spi;
     exports dev.qlora4j.engine.safetensors;

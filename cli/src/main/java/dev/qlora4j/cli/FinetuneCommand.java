@@ -100,7 +100,7 @@ final class FinetuneCommand implements Command {
         out.printf("fine-tuning %s (%s base) on %,d examples: LoRA r = %d, alpha = %s%s on %s, %d steps of %d%n", modelDir,
                 format.label(), data.examples().size(), rank, DemoCommand.trim(alpha), args.has("--rslora") ? " (rsLoRA)" : "",
                 String.join(",", Targets.ordered(targets)), steps, batch);
-        try (LlamaModel model = ModelLoader.load(modelDir, format)) {
+        try (LlamaModel model = ModelLoader.load(modelDir, format, device)) {
             model.allowLongerContext(args.has("--allow-long-context"));
             model.to(device);
             model.attachLora(targets, rank, alpha, args.has("--rslora"), seed);

@@ -84,7 +84,7 @@ final class GenerateCommand implements Command {
             throw new UsageException("--prompt: encodes to no tokens; give some text");
         }
         String stop = args.get("--stop", null);
-        try (LlamaModel model = ModelLoader.load(dir, format)) {
+        try (LlamaModel model = ModelLoader.load(dir, format, device)) {
             model.allowLongerContext(args.has("--allow-long-context"));
             model.to(device);
             if (args.has("--adapter")) {

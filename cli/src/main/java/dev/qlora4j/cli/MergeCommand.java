@@ -5,6 +5,7 @@ import dev.qlora4j.autograd.llama.LlamaModel;
 import dev.qlora4j.autograd.llama.MergedCheckpoint;
 import dev.qlora4j.autograd.llama.PeftAdapter;
 import dev.qlora4j.engine.DType;
+import dev.qlora4j.engine.Device;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -60,7 +61,7 @@ final class MergeCommand implements Command {
         BaseFormat format = GenerateCommand.baseFormat(args);
         Path base = Path.of(args.get("--model", null));
         Path target = Path.of(args.get("--out", null));
-        try (LlamaModel model = ModelLoader.load(base, format)) {
+        try (LlamaModel model = ModelLoader.load(base, format, Device.CPU)) {
             PeftAdapter.load(Path.of(args.get("--adapter", null)), model);
             MergedCheckpoint.Report r = MergedCheckpoint.write(model, target, dtype, quantize != null, base);
             out.printf("merged %d adapted layers into the base (loaded as %s); wrote %d weights to %s (%s)%n", model.adapters().size(),

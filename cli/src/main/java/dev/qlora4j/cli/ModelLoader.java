@@ -4,6 +4,7 @@ import dev.qlora4j.autograd.llama.BaseFormat;
 import dev.qlora4j.autograd.llama.LlamaConfig;
 import dev.qlora4j.autograd.llama.LlamaModel;
 import dev.qlora4j.autograd.llama.ModelMemory;
+import dev.qlora4j.engine.Device;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -16,8 +17,13 @@ final class ModelLoader {
     private ModelLoader() {
     }
 
-    static LlamaModel load(Path dir, BaseFormat format) throws IOException {
+    /**
+     * The model of {@code dir} in {@code format}, read on the host; refused first, with the numbers,
+     * when it would not fit there or on {@code device}, where the command will move it.
+     */
+    static LlamaModel load(Path dir, BaseFormat format, Device device) throws IOException {
         LlamaConfig c = LlamaConfig.read(dir);
+        ModelMemory.require(dir, c, format, device);
         if (ModelMemory.bytesNeeded(c, format) < LARGE) {
             return LlamaModel.load(dir, format);
         }

@@ -76,6 +76,15 @@ public record Device(Kind kind, int index) {
     }
 
     /**
+     * Bytes a new allocation on this device can still get: the host's available memory for the CPU
+     * (Linux's MemAvailable; {@code -Dqlora4j.memory.available=BYTES} sets a budget), the free memory
+     * {@code cudaMemGetInfo} reports for a GPU. Blocks the allocator's pool keeps for reuse count as used.
+     */
+    public long memoryAvailable() {
+        return Backends.of(this).memoryAvailable();
+    }
+
+    /**
      * Waits until every kernel and copy queued on this device has finished, so that a wall-clock
      * time or an allocator peak covers the work; on the CPU, whose operations finish before they
      * return, it returns at once.

@@ -1,20 +1,18 @@
 package dev.qlora4j.autograd.llama;
 
+import dev.qlora4j.engine.Device;
 import dev.qlora4j.nf4.FourBitWeight;
 
-import java.io.IOException;
-import java.lang.management.ManagementFactory;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
 /**
- * What loading a model in a base format takes in host memory, checked against what is available
- * before anything is read: a model that cannot fit is refused with both numbers and the format that
+ * What loading a model in a base format takes in memory, checked against what is available on the
+ * host and on the device it will compute on, before anything is read: a model that cannot fit is refused with both numbers and the format that
  * would fit, instead of growing until the operating system stops the process.
  */
 public final class ModelMemory {
-    /** Overrides the available bytes (tests, or a budget smaller than the machine). */
+    /** Overrides the host's available bytes, as the CPU backend reads it (tests, or a budget smaller than the machine). */
     public static final String AVAILABLE_PROPERTY = "qlora4j.memory.available";
     private static final List<BaseFormat> BY_SIZE = List.of(BaseFormat.F32, BaseFormat.BF16, BaseFormat.INT8,
             BaseFormat.NF4_NO_DOUBLE_QUANT, BaseFormat.NF4);
@@ -29,11 +27,9 @@ public final class ModelMemory {
      */
     public static long bytesNeeded(LlamaConfig c, BaseFormat format) {
         long linear = 0;
-        long largest = 0;
         for (String module : LlamaModel.LINEAR_MODULES) {
             int[] s = c.linearShape(module);
             long n = (long) s[0] * s[1];
-            largest = Math.max(largest, n);
             linear += switch (format) {
                 case NF4, FP4 -> FourBitWeight.footprintBytes(n, 64, true);
                 case NF4_NO_DOUBLE_QUANT -> FourBitWeight.footprintBytes(n, 64, false);
@@ -42,28 +38,17 @@ public final class ModelMemory {
                 case F32 -> 4 * n;
             };
         }
-        return linear * c.layers() + 4 * c.denseParameters() + 4 * largest;
+        return linear * c.layers() + 4 * c.denseParameters() + conversionBytes(c);
     }
 
-    /**
-     * The host memory available now: {@value #AVAILABLE_PROPERTY} when set, else Linux's MemAvailable
-     * (free memory plus what the page cache can give back), else the JVM's view of free physical memory.
-     */
-    public static long available() {
-        String forced = System.getProperty(AVAILABLE_PROPERTY);
-        if (forced != null) {
-            return Long.parseLong(forced.trim());
+    /** The largest linear weight in F32: what conversion holds on the host while it quantizes. */
+    private static long conversionBytes(LlamaConfig c) {
+        long largest = 0;
+        for (String module : LlamaModel.LINEAR_MODULES) {
+            int[] s = c.linearShape(module);
+            largest = Math.max(largest, (long) s[0] * s[1]);
         }
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
-                if (line.startsWith("MemAvailable:")) {
-                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            // Not Linux, or unreadable: fall through to the JVM's view.
-        }
-        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getFreeMemorySize();
+        return 4 * largest;
     }
 
     /**
@@ -71,16 +56,35 @@ public final class ModelMemory {
      *         available, and the most precise format that would fit (or that none does)
      */
     static void require(Path dir, LlamaConfig c, BaseFormat format) {
-        long need = bytesNeeded(c, format);
-        long have = available();
+        require(dir, c, format, Device.CPU);
+    }
+
+    /**
+     * {@link #require(Path, LlamaConfig, BaseFormat)} for the model's place once loaded: the host, where
+     * it is read, and then {@code device} if that is a GPU (without the host's conversion buffer).
+     *
+     * @throws IllegalStateException when the model would not fit there, naming the device
+     */
+    public static void require(Path dir, LlamaConfig c, BaseFormat format, Device device) {
+        check(dir, c, format, Device.CPU, 0);
+        if (!device.equals(Device.CPU)) {
+            check(dir, c, format, device, conversionBytes(c));
+        }
+    }
+
+    private static void check(Path dir, LlamaConfig c, BaseFormat format, Device where, long notNeededThere) {
+        long need = bytesNeeded(c, format) - notNeededThere;
+        long have = where.memoryAvailable();
         if (need <= have) {
             return;
         }
-        String fits = BY_SIZE.stream().filter(f -> bytesNeeded(c, f) <= have).findFirst()
-                .map(f -> "--base-format " + f.label() + " needs " + gib(bytesNeeded(c, f)))
-                .orElse("no base format fits (NF4 + double quant needs " + gib(bytesNeeded(c, BaseFormat.NF4)) + ")");
-        throw new IllegalStateException("loading " + dir + " as " + format.label() + " needs " + gib(need)
-                + " of memory, and " + gib(have) + " is available; " + fits);
+        String fits = BY_SIZE.stream().filter(f -> bytesNeeded(c, f) - notNeededThere <= have).findFirst()
+                .map(f -> "--base-format " + f.label() + " needs " + gib(bytesNeeded(c, f) - notNeededThere))
+                .orElse("no base format fits (NF4 + double quant needs "
+                        + gib(bytesNeeded(c, BaseFormat.NF4) - notNeededThere) + ")");
+        String place = where.equals(Device.CPU) ? "of memory" : "on " + where;
+        throw new IllegalStateException("loading " + dir + " as " + format.label() + " needs " + gib(need) + " " + place
+                + ", and " + gib(have) + " is available; " + fits);
     }
 
     private static String gib(long bytes) {

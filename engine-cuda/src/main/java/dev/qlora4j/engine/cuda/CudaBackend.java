@@ -73,6 +73,12 @@ public final class CudaBackend implements Backend {
         context.synchronize();
     }
 
+    /** The device's free memory as {@code cudaMemGetInfo} reports it. */
+    @Override
+    public long memoryAvailable() {
+        return context.freeMemory();
+    }
+
     @Override
     public void fill(Tensor t, float value) {
         if (!t.isContiguous()) {

@@ -134,6 +134,17 @@ public final class CudaContext {
         check(cuda_runtime_h.cudaSetDevice(device.index()), "cudaSetDevice", device);
     }
 
+    /** Free bytes of device memory, from {@code cudaMemGetInfo} (memory this process's pool holds counts as used). */
+    public long freeMemory() {
+        activate();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment free = arena.allocate(ValueLayout.JAVA_LONG);
+            MemorySegment total = arena.allocate(ValueLayout.JAVA_LONG);
+            check(cuda_runtime_h.cudaMemGetInfo(free, total), "cudaMemGetInfo", device);
+            return free.get(ValueLayout.JAVA_LONG, 0);
+        }
+    }
+
     /** Waits until all queued work on the device's stream has finished; surfaces asynchronous kernel errors. */
     public void synchronize() {
         activate();

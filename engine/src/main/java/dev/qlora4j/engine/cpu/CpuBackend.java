@@ -61,6 +61,12 @@ public final class CpuBackend implements Backend, AutoCloseable {
         return constants;
     }
 
+    /** The host's available memory ({@link HostMemory}). */
+    @Override
+    public long memoryAvailable() {
+        return HostMemory.available();
+    }
+
     /** Every CPU kernel has finished when it returns: nothing to wait for. */
     @Override
     public void synchronize() {

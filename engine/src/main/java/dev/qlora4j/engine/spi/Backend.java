@@ -37,6 +37,12 @@ public interface Backend extends AutoCloseable {
      */
     void synchronize();
 
+    /**
+     * Bytes a new allocation on this device can still get: the host's available memory for the CPU,
+     * the device's free memory for a GPU.
+     */
+    long memoryAvailable();
+
     /** Sets every element of {@code t} to {@code value}. */
     void fill(Tensor t, float value);
 

@@ -23,6 +23,7 @@ import java.util.SplittableRandom;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
@@ -581,6 +582,20 @@ public abstract class BackendConformanceTest {
         }
         // The CPU uses the host tensor as made; a device keeps its first copy.
         assertEquals(device().equals(Device.CPU) ? 3 : 1, made[0]);
+    }
+
+    @Test
+    void freeMemoryIsReportedAndAllocationsUseIt() {
+        long before = device().memoryAvailable();
+        assertTrue(before > 0, "available " + before);
+        if (!device().equals(Device.CPU)) {
+            // A size no earlier test pooled, so the allocator asks the device for a new block.
+            long bytes = 13L << 20;
+            try (Tensor x = Tensor.empty(DType.F32, Shape.of((int) (bytes / 4)), device())) {
+                long after = device().memoryAvailable();
+                assertTrue(before - after >= bytes, before + " -> " + after + " after " + x.describe());
+            }
+        }
     }
 
     @Test
