@@ -51,6 +51,10 @@ final class HfConfig {
         if (!"silu".equals(act) && !"swish".equals(act)) {
             throw refuse(file, "hidden_act", act, "\"silu\" (SwiGLU)");
         }
+        // Dropout on the attention probabilities changes what training computes; qlora4j has none.
+        if (m.get("attention_dropout") instanceof Number d && d.doubleValue() != 0) {
+            throw refuse(file, "attention_dropout", d, "0.0 (no dropout on attention probabilities)");
+        }
         int hidden = integer(file, m, "hidden_size", null);
         int heads = integer(file, m, "num_attention_heads", null);
         int kvHeads = integer(file, m, "num_key_value_heads", heads);

@@ -60,6 +60,7 @@ class HfConfigTest {
         refused("rope_scaling.type", "rope_scaling", "{\"type\": \"longrope\", \"factor\": 4.0}");
         refused("rope_scaling.factor", "rope_scaling", "{\"rope_type\": \"linear\"}");
         refused("attention_bias", "attention_bias", "\"yes\"");
+        refused("attention_dropout", "attention_dropout", "0.1");
     }
 
     @Test
