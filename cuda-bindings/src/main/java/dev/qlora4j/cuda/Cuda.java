@@ -17,6 +17,7 @@ public final class Cuda {
             cuda_runtime_h.cudaErrorInitializationError(),
             cuda_runtime_h.cudaErrorStubLibrary(),
             cuda_runtime_h.cudaErrorInsufficientDriver(),
+            cuda_runtime_h.cudaErrorCallRequiresNewerDriver(),
             cuda_runtime_h.cudaErrorDevicesUnavailable(),
             cuda_runtime_h.cudaErrorNoDevice(),
             cuda_runtime_h.cudaErrorDeviceNotLicensed(),
@@ -24,7 +25,8 @@ public final class Cuda {
             cuda_runtime_h.cudaErrorStartupFailure(),
             cuda_runtime_h.cudaErrorSystemNotReady(),
             cuda_runtime_h.cudaErrorSystemDriverMismatch(),
-            cuda_runtime_h.cudaErrorCompatNotSupportedOnDevice());
+            cuda_runtime_h.cudaErrorCompatNotSupportedOnDevice(),
+            cuda_runtime_h.cudaErrorJitCompilerNotFound());
 
     private Cuda() {
     }
@@ -53,11 +55,13 @@ public final class Cuda {
     /**
      * Whether {@code code} says this process cannot use CUDA at all (no usable driver or device),
      * rather than that one operation failed: cudaErrorInitializationError (3),
-     * cudaErrorStubLibrary (34), cudaErrorInsufficientDriver (35), cudaErrorDevicesUnavailable (46),
+     * cudaErrorStubLibrary (34), cudaErrorInsufficientDriver (35), cudaErrorCallRequiresNewerDriver (36),
+     * cudaErrorDevicesUnavailable (46),
      * cudaErrorNoDevice (100), cudaErrorDeviceNotLicensed (102),
      * cudaErrorSoftwareValidityNotEstablished (103), cudaErrorStartupFailure (127),
      * cudaErrorSystemNotReady (802), cudaErrorSystemDriverMismatch (803) and
-     * cudaErrorCompatNotSupportedOnDevice (804).
+     * cudaErrorCompatNotSupportedOnDevice (804); and cudaErrorJitCompilerNotFound (221), which
+     * leaves the kernels, shipped as PTX, with nothing to compile them.
      */
     public static boolean meansUnavailable(int code) {
         return UNAVAILABLE.contains(code);

@@ -23,9 +23,16 @@ import java.util.function.UnaryOperator;
  *       runs.</li>
  * </ol>
  * Sonames are tried newest major first: CUDA 13, then CUDA 12. Every function the bindings use
- * exists with the same signature in CUDA 13 and in CUDA 12 from 12.8 on (older 12.x runtimes lack
- * {@code cudaLibraryGetKernel}; {@link CudaProbe} reports such a runtime as unusable). A directory is tried with all sonames before the next
- * directory, so a {@code CUDA_HOME} install wins over another version elsewhere.
+ * exists with the same signature in CUDA 13 and in CUDA 12 from 12.8 on. A directory is tried with
+ * all sonames before the next directory, so a {@code CUDA_HOME} install wins over another version
+ * elsewhere.
+ *
+ * <p>Loading is not enough to win: a runtime must export every function the bindings call (CUDA 12
+ * before 12.8 lacks {@code cudaLibraryGetKernel}) and its driver must accept it
+ * ({@code cudaGetDeviceCount} succeeds: a CUDA 13 runtime on a driver older than R580 answers
+ * "insufficient driver"). The search goes on past a runtime that fails either, so a usable one in
+ * another directory is found; when none passes, the first that loaded is kept, so that the probe
+ * reports its real error, and {@link #rejected()} says why each other candidate was passed over.
  *
  * <p>Libraries live in {@link Arena#global()}: once loaded they stay for the life of the JVM. The
  * outcome of {@link #cudart()} and {@link #cublas()}, success or failure, is computed once.
@@ -43,14 +50,17 @@ public final class CudaLibraries {
     private static final List<String> FIXED_DIRECTORIES =
             List.of("/usr/local/cuda/lib64", "/usr/local/cuda/targets/x86_64-linux/lib");
 
-    private static final Once CUDART = new Once(() -> load("cudart", CUDART_SONAMES));
+    private static final Once CUDART = new Once(() -> open("cudart", CUDART_SONAMES, System::getProperty, System::getenv,
+            CudaLibraries::runtimeRejection).lookup());
+    private static volatile List<String> rejected = List.of();
     private static final Once CUBLAS = new Once(() -> {
         // libcublas needs libcublasLt. Loading Lt first from our search order means the dynamic
         // loader reuses this copy (it matches DT_NEEDED by soname against loaded objects) instead
         // of pulling a second one from its own search path. A cublas overridden by property or
         // environment should come with a matching cublasLt override.
         load("cublasLt", CUBLAS_LT_SONAMES);
-        return load("cublas", CUBLAS_SONAMES);
+        return open("cublas", CUBLAS_SONAMES, System::getProperty, System::getenv,
+                lookup -> missingText(lookup, cublas_api_h.class, Cublas.OPTIONAL_FUNCTIONS)).lookup();
     });
 
     private CudaLibraries() {
@@ -91,6 +101,51 @@ public final class CudaLibraries {
         return open(name, sonames, System::getProperty, System::getenv).lookup();
     }
 
+    /**
+     * The runtimes the search loaded and passed over, each with why: empty when the first one it
+     * loaded was usable, or before {@link #cudart()} has run.
+     */
+    public static List<String> rejected() {
+        return rejected;
+    }
+
+    /** Why a loaded runtime cannot serve the bindings, or null when it can. */
+    private static String runtimeRejection(SymbolLookup lookup) {
+        String missing = missingText(lookup, cuda_runtime_h.class, java.util.Set.of());
+        if (missing != null) {
+            return missing;
+        }
+        // Called through a handle of its own: the bindings' handles are tied to the runtime finally chosen.
+        try (Arena arena = Arena.ofConfined()) {
+            java.lang.foreign.MemorySegment count = arena.allocate(java.lang.foreign.ValueLayout.JAVA_INT);
+            java.lang.invoke.MethodHandle h = java.lang.foreign.Linker.nativeLinker().downcallHandle(
+                    lookup.find("cudaGetDeviceCount").orElseThrow(),
+                    java.lang.foreign.FunctionDescriptor.of(java.lang.foreign.ValueLayout.JAVA_INT, java.lang.foreign.ValueLayout.ADDRESS));
+            int rc = (int) h.invokeExact(count);
+            return rc == 0 ? null : "cudaGetDeviceCount returned " + rc + reason(rc);
+        } catch (Throwable e) {
+            return "cudaGetDeviceCount failed: " + e;
+        }
+    }
+
+    /** The name of a code that rules a runtime out; its own cudaGetErrorName is not to be called yet. */
+    private static String reason(int rc) {
+        return switch (rc) {
+            case 3 -> " (cudaErrorInitializationError)";
+            case 34 -> " (cudaErrorStubLibrary)";
+            case 35 -> " (cudaErrorInsufficientDriver: the driver is older than this runtime)";
+            case 36 -> " (cudaErrorCallRequiresNewerDriver)";
+            case 100 -> " (cudaErrorNoDevice)";
+            default -> "";
+        };
+    }
+
+    /** "lacks f, g" for the functions {@code bindings} calls that {@code lookup} does not export, or null. */
+    private static String missingText(SymbolLookup lookup, Class<?> bindings, java.util.Set<String> optional) {
+        List<String> missing = CudaProbe.missing(lookup, bindings, optional);
+        return missing.isEmpty() ? null : "lacks " + String.join(", ", missing);
+    }
+
     /** A library that loaded, and the candidate it loaded from. */
     record Loaded(String path, SymbolLookup lookup) {
     }
@@ -101,24 +156,58 @@ public final class CudaLibraries {
 
     /** {@link #load} with the property and environment lookups passed in, so tests need not set them. */
     static Loaded open(String name, List<String> sonames, UnaryOperator<String> property, UnaryOperator<String> env) {
+        return open(name, sonames, property, env, lookup -> null);
+    }
+
+    /**
+     * {@link #open(String, List, UnaryOperator, UnaryOperator)}, going on past a library that loads but
+     * that {@code rejection} finds unusable (it returns why, or null to accept); when none is
+     * accepted, the first that loaded.
+     */
+    static Loaded open(String name, List<String> sonames, UnaryOperator<String> property, UnaryOperator<String> env,
+                       java.util.function.Function<SymbolLookup, String> rejection) {
         if (sonames.isEmpty()) {
             throw new IllegalArgumentException("no soname given for " + name);
         }
         List<String> tried = new ArrayList<>();
+        List<String> passedOver = new ArrayList<>();
+        Loaded firstLoaded = null;
+        java.util.Set<String> seen = new java.util.HashSet<>();
         for (Candidate c : candidates(name, sonames, property, env)) {
             boolean isPath = c.path().contains("/");
             if (isPath && !Files.exists(Path.of(c.path()))) {
                 tried.add(c.path() + " (" + c.origin() + ": no such file)");
                 continue;
             }
+            if (!seen.add(isPath ? Path.of(c.path()).toAbsolutePath().normalize().toString() : c.path())) {
+                continue;
+            }
+            SymbolLookup lookup;
             try {
-                SymbolLookup lookup = isPath
+                lookup = isPath
                         ? SymbolLookup.libraryLookup(Path.of(c.path()), Arena.global())
                         : SymbolLookup.libraryLookup(c.path(), Arena.global());
-                return new Loaded(c.path(), lookup);
             } catch (IllegalArgumentException e) {
                 tried.add(c.path() + " (" + c.origin() + ": " + e.getMessage() + ")");
+                continue;
             }
+            String why = rejection.apply(lookup);
+            if (why == null) {
+                if (name.equals("cudart")) {
+                    rejected = List.copyOf(passedOver);
+                }
+                return new Loaded(c.path(), lookup);
+            }
+            passedOver.add(c.path() + " (" + why + ")");
+            if (firstLoaded == null) {
+                firstLoaded = new Loaded(c.path(), lookup);
+            }
+        }
+        if (firstLoaded != null) {
+            if (name.equals("cudart")) {
+                rejected = List.copyOf(passedOver);
+            }
+            return firstLoaded;
         }
         throw new CudaUnavailableException(String.join(" or ", sonames) + " could not be loaded; tried: "
                 + String.join(", ", tried) + ". Set -D" + propertyName(name) + "=/path/to/" + sonames.getFirst()

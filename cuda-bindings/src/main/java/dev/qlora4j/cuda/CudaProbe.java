@@ -69,9 +69,12 @@ public final class CudaProbe {
                     ? out.get(ValueLayout.JAVA_INT, 0) : 0;
             rc = cuda_runtime_h.cudaGetDeviceCount(out);
             if (rc != cuda_runtime_h.cudaSuccess()) {
+                List<String> others = CudaLibraries.rejected().size() > 1 ? CudaLibraries.rejected() : List.of();
                 return new Result(false, "CUDA runtime " + versionText(runtime) + " loaded ("
                         + (driver == 0 ? "no NVIDIA driver" : "driver API " + versionText(driver))
-                        + "), but cudaGetDeviceCount failed: " + Cuda.describe(rc), runtime, 0, false);
+                        + "), but cudaGetDeviceCount failed: " + Cuda.describe(rc)
+                        + (others.isEmpty() ? "" : "; no other runtime served either: " + String.join(", ", others)),
+                        runtime, 0, false);
             }
             int count = out.get(ValueLayout.JAVA_INT, 0);
             if (count == 0) {

@@ -1945,6 +1945,16 @@ public final class cuda_runtime_h {
         return 34;
     }
 
+    /** {@code cudaErrorCallRequiresNewerDriver = 36} (enum cudaError, driver_types.h). */
+    public static int cudaErrorCallRequiresNewerDriver() {
+        return 36;
+    }
+
+    /** {@code cudaErrorJitCompilerNotFound = 221} (enum cudaError, driver_types.h). */
+    public static int cudaErrorJitCompilerNotFound() {
+        return 221;
+    }
+
     /** {@code cudaErrorInsufficientDriver = 35} (enum cudaError, driver_types.h). */
     public static int cudaErrorInsufficientDriver() {
         return 35;

@@ -89,6 +89,25 @@ class CudaLibrariesTest {
     }
 
     @Test
+    void aLibraryThatLoadsButIsUnusableIsPassedOverForTheNextOne() {
+        // Two ordinary system libraries stand in for two runtimes: the first (libm) is "unusable",
+        // the second (libz) is chosen although it comes later in the search order.
+        Path first = Path.of("/lib/x86_64-linux-gnu/libm.so.6");
+        Path second = Path.of("/lib/x86_64-linux-gnu/libz.so.1");
+        assumeTrue(Files.exists(first) && Files.exists(second), "libm and libz are not where Debian puts them");
+        CudaLibraries.Loaded chosen = CudaLibraries.open("standin", List.of("libqlora4j-none.so.1"),
+                settings(Map.of("qlora4j.cuda.standin", first.toString())),
+                settings(Map.of("QLORA4J_CUDA_STANDIN", second.toString())),
+                lookup -> lookup.find("cos").isPresent() ? "exports cos" : null);
+        assertEquals(second.toString(), chosen.path());
+        // When nothing passes, the first library that loaded is kept, for its own error messages.
+        CudaLibraries.Loaded fallback = CudaLibraries.open("standin", List.of("libqlora4j-none.so.1"),
+                settings(Map.of("qlora4j.cuda.standin", first.toString())),
+                settings(Map.of("QLORA4J_CUDA_STANDIN", second.toString())), lookup -> "never usable");
+        assertEquals(first.toString(), fallback.path());
+    }
+
+    @Test
     void theMajor12SonameLoadsWhen13IsAbsent(@TempDir Path home) throws IOException {
         Path real = Path.of("/usr/local/cuda/lib64/libcudart.so.13");
         assumeTrue(Files.exists(real), "no libcudart.so.13 installed here to stand in for 12");

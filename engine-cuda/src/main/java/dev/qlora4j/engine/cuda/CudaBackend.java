@@ -41,7 +41,31 @@ public final class CudaBackend implements Backend {
      */
     public static CudaBackend of(Device device) {
         CudaContext context = CudaContext.of(device);
-        return BACKENDS.computeIfAbsent(device.index(), i -> new CudaBackend(context));
+        CudaBackend backend = BACKENDS.computeIfAbsent(device.index(), i -> new CudaBackend(context));
+        backend.warmUpOnce();
+        return backend;
+    }
+
+    private final java.util.concurrent.atomic.AtomicBoolean warming = new java.util.concurrent.atomic.AtomicBoolean();
+
+    /**
+     * Loads every engine kernel and runs one F32 and one BF16 GEMM, so that the kernel code and
+     * cuBLAS's workspace are in place before the first real op: failures there (no JIT compiler, a
+     * driver too old for the code, no memory) surface when the device is first asked for, where
+     * {@code --device auto} can still fall back to the CPU. The tensors it makes reach this method
+     * again, which returns at once: the flag is set before the work starts.
+     */
+    private void warmUpOnce() {
+        if (!warming.compareAndSet(false, true)) {
+            return;
+        }
+        kernels();
+        for (DType t : new DType[]{DType.F32, DType.BF16}) {
+            try (Tensor a = Tensor.zeros(t, Shape.of(1, 1), device()); Tensor out = Tensor.empty(DType.F32, Shape.of(1, 1), device())) {
+                matmul(a, a, out, false);
+            }
+        }
+        context.synchronize();
     }
 
     /** The device's context: its stream, cuBLAS handle, allocator and loaded kernel libraries. */

@@ -21,11 +21,23 @@ public final class CudaBackendProvider implements BackendProvider {
         return CudaBackend.of(device);
     }
 
-    /** The probe's verdict: the runtime and devices, or why CUDA cannot be used. */
+    /**
+     * The probe's verdict — the runtime and devices, or why CUDA cannot be used — confirmed by
+     * starting device 0: its kernels load and cuBLAS runs, or the reason it does not (no JIT
+     * compiler for the PTX, a driver too old for the code) makes CUDA unusable here, so that
+     * {@code --device auto} falls back to the CPU instead of failing at the first op.
+     */
     @Override
     public Device.Availability availability() {
         CudaProbe.Result r = CudaProbe.run();
-        return new Device.Availability(r.usable(), r.deviceCount(),
-                r.usable() ? "runtime " + r.runtimeVersionText() + ", " + r.detail() : r.detail());
+        if (!r.usable()) {
+            return new Device.Availability(false, r.deviceCount(), r.detail());
+        }
+        try {
+            CudaBackend.of(Device.cuda(0));
+        } catch (RuntimeException e) {
+            return new Device.Availability(false, r.deviceCount(), "CUDA device 0 did not start: " + e.getMessage());
+        }
+        return new Device.Availability(true, r.deviceCount(), "runtime " + r.runtimeVersionText() + ", " + r.detail());
     }
 }

@@ -134,6 +134,23 @@ public final class CudaContext {
         check(cuda_runtime_h.cudaSetDevice(device.index()), "cudaSetDevice", device);
     }
 
+    /**
+     * Runs a CUDA or cuBLAS call that may allocate device memory outside the pool (cuBLAS workspace,
+     * a kernel library's code); when it reports {@code outOfMemory}, gives the pool's cached blocks
+     * back to the device and tries once more. The pool keeps every freed block, so without this a
+     * long run could fail although its tensors leave room.
+     *
+     * @return the call's status, from the second try when there was one
+     */
+    public int retryingAfterTrim(java.util.function.IntSupplier call, int outOfMemory) {
+        int rc = call.getAsInt();
+        if (rc == outOfMemory && allocator.stats().cached() > 0) {
+            allocator.trimCache();
+            rc = call.getAsInt();
+        }
+        return rc;
+    }
+
     /** Free bytes of device memory, from {@code cudaMemGetInfo} (memory this process's pool holds counts as used). */
     public long freeMemory() {
         activate();
@@ -172,7 +189,7 @@ public final class CudaContext {
     public CudaModule module(String resource, Supplier<InputStream> source) {
         return modules.computeIfAbsent(resource, k -> {
             activate();
-            return CudaModule.load(resource, source);
+            return CudaModule.load(this, resource, source);
         });
     }
 

@@ -119,16 +119,17 @@ final class CudaMatmul {
         MemorySegment beta = accumulate ? ONE : ZERO;
         context.activate();
         if (batch == 1) {
-            Cublas.check(cublas_api_h.cublasGemmEx(context.cublas(), opB, opA, n, m, k, ONE,
+            // cuBLAS may allocate a workspace outside the pool: on failure the pool is trimmed and the call retried.
+            Cublas.check(context.retryingAfterTrim(() -> cublas_api_h.cublasGemmEx(context.cublas(), opB, opA, n, m, k, ONE,
                     pb, dataType, (int) lb.ld(), pa, dataType, (int) la.ld(), beta,
                     pc, cublas_api_h.CUDA_R_32F(), ldc, cublas_api_h.CUBLAS_COMPUTE_32F(), cublas_api_h.CUBLAS_GEMM_DEFAULT()),
-                    "cublasGemmEx");
+                    cublas_api_h.CUBLAS_STATUS_ALLOC_FAILED()), "cublasGemmEx");
         } else {
-            Cublas.check(cublas_api_h.cublasGemmStridedBatchedEx(context.cublas(), opB, opA, n, m, k, ONE,
-                    pb, dataType, (int) lb.ld(), strideB, pa, dataType, (int) la.ld(), strideA, beta,
+            Cublas.check(context.retryingAfterTrim(() -> cublas_api_h.cublasGemmStridedBatchedEx(context.cublas(), opB, opA,
+                    n, m, k, ONE, pb, dataType, (int) lb.ld(), strideB, pa, dataType, (int) la.ld(), strideA, beta,
                     pc, cublas_api_h.CUDA_R_32F(), n, (long) m * n, batch,
                     cublas_api_h.CUBLAS_COMPUTE_32F(), cublas_api_h.CUBLAS_GEMM_DEFAULT()),
-                    "cublasGemmStridedBatchedEx");
+                    cublas_api_h.CUBLAS_STATUS_ALLOC_FAILED()), "cublasGemmStridedBatchedEx");
         }
     }
 

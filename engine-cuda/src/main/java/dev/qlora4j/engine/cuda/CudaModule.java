@@ -15,8 +15,10 @@ import java.util.function.Supplier;
 
 /**
  * A library of kernels loaded from PTX with {@code cudaLibraryLoadData}; the driver compiles the
- * PTX for the device on first load. Kernel handles are looked up once and cached. Loaded for the
- * life of the process.
+ * PTX for the device on first load. Every kernel's handle is looked up when the library loads (its
+ * {@code .entry} names read from the PTX), so that what loading needs — device memory, the JIT
+ * compiler — is asked for when a context starts rather than in the middle of a run. Loaded for
+ * the life of the process.
  */
 public final class CudaModule {
     private final String name;
@@ -32,7 +34,7 @@ public final class CudaModule {
      * Loads the PTX that {@code source} opens. The stream is opened by the module that owns the
      * resource (a lambda written there), since the module system lets only that module read it.
      */
-    static CudaModule load(String resource, Supplier<InputStream> source) {
+    static CudaModule load(CudaContext context, String resource, Supplier<InputStream> source) {
         byte[] ptx;
         try (InputStream in = source.get()) {
             if (in == null) {
@@ -48,10 +50,26 @@ public final class CudaModule {
         MemorySegment.copy(ptx, 0, image, ValueLayout.JAVA_BYTE, 0, ptx.length);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
-            Cuda.check(cuda_runtime_h.cudaLibraryLoadData(out, image, MemorySegment.NULL, MemorySegment.NULL, 0,
-                    MemorySegment.NULL, MemorySegment.NULL, 0), "cudaLibraryLoadData(" + resource + ")");
-            return new CudaModule(resource, out.get(ValueLayout.ADDRESS, 0));
+            Cuda.check(context.retryingAfterTrim(() -> cuda_runtime_h.cudaLibraryLoadData(out, image, MemorySegment.NULL,
+                    MemorySegment.NULL, 0, MemorySegment.NULL, MemorySegment.NULL, 0),
+                    cuda_runtime_h.cudaErrorMemoryAllocation()), "cudaLibraryLoadData(" + resource + ")");
+            CudaModule module = new CudaModule(resource, out.get(ValueLayout.ADDRESS, 0));
+            for (String entry : entries(new String(ptx, java.nio.charset.StandardCharsets.US_ASCII))) {
+                module.kernel(entry);
+            }
+            return module;
         }
+    }
+
+    /** The kernel names a PTX module defines: its {@code .entry} directives. */
+    static java.util.List<String> entries(String ptx) {
+        java.util.List<String> names = new java.util.ArrayList<>();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("^\\.visible \\.entry (\\w+)\\(", java.util.regex.Pattern.MULTILINE)
+                .matcher(ptx);
+        while (m.find()) {
+            names.add(m.group(1));
+        }
+        return names;
     }
 
     /** The handle of kernel {@code kernel}, to launch with {@link CudaContext#launch}. */
