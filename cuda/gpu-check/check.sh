@@ -285,6 +285,23 @@ detect_gpu() {
   fi
 }
 
+# A GPU that nvidia-smi lists must be usable by the engine: otherwise every CUDA test would skip
+# and the check would pass while testing nothing. Asks the engine itself (qlora4j info) and fails
+# loudly, whatever was left out with --no-tests or --no-bench.
+check_engine_sees_gpu() {
+  local line
+  line="$("$java" "${jvm_flags[@]}" "${java_props[@]+"${java_props[@]}"}" -cp "$(class_path)" dev.qlora4j.cli.Main info 2>&1 \
+    | grep '^CUDA ')"
+  echo "${line:-CUDA (no answer from qlora4j info)}"
+  note engine "${line#CUDA }"
+  if [ "$gpu" = 1 ] && ! printf '%s' "$line" | grep -q '^CUDA *runtime'; then
+    echo
+    echo "FAILURE: nvidia-smi lists a GPU, but the engine cannot use CUDA (above); every CUDA test would"
+    echo "skip. Point QLORA4J_CUDA_CUDART/CUBLAS/CUBLASLT at a CUDA 13 (driver R580+) or 12.8+ runtime."
+    failed=1
+  fi
+}
+
 # ------------------------------------------------------------------ (c) tests
 class_path() {
   local cp="" f
@@ -451,6 +468,7 @@ main() {
   resolve_libraries
   step "2/6 GPU"
   detect_gpu
+  check_engine_sees_gpu
 
   step "3/6 tests"
   if [ "$run_tests" = 1 ]; then

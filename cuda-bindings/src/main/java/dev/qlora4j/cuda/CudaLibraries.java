@@ -173,13 +173,16 @@ public final class CudaLibraries {
         List<String> passedOver = new ArrayList<>();
         Loaded firstLoaded = null;
         java.util.Set<String> seen = new java.util.HashSet<>();
+        java.util.Set<String> loadedNames = new java.util.HashSet<>();
         for (Candidate c : candidates(name, sonames, property, env)) {
             boolean isPath = c.path().contains("/");
             if (isPath && !Files.exists(Path.of(c.path()))) {
                 tried.add(c.path() + " (" + c.origin() + ": no such file)");
                 continue;
             }
-            if (!seen.add(isPath ? Path.of(c.path()).toAbsolutePath().normalize().toString() : c.path())) {
+            // The same file reached twice (a linked directory, or the loader finding a soname already
+            // tried by path) is tried once.
+            if (!seen.add(isPath ? realPath(c.path()) : c.path()) || !isPath && loadedNames.contains(c.path())) {
                 continue;
             }
             SymbolLookup lookup;
@@ -191,6 +194,7 @@ public final class CudaLibraries {
                 tried.add(c.path() + " (" + c.origin() + ": " + e.getMessage() + ")");
                 continue;
             }
+            loadedNames.add(Path.of(c.path()).getFileName().toString());
             String why = rejection.apply(lookup);
             if (why == null) {
                 if (name.equals("cudart")) {
@@ -212,6 +216,14 @@ public final class CudaLibraries {
         throw new CudaUnavailableException(String.join(" or ", sonames) + " could not be loaded; tried: "
                 + String.join(", ", tried) + ". Set -D" + propertyName(name) + "=/path/to/" + sonames.getFirst()
                 + ", the environment variable " + envName(name) + ", or CUDA_HOME to the CUDA installation");
+    }
+
+    private static String realPath(String path) {
+        try {
+            return Path.of(path).toRealPath().toString();
+        } catch (java.io.IOException e) {
+            return Path.of(path).toAbsolutePath().normalize().toString();
+        }
     }
 
     /** Every place {@link #open} tries, in order; blank settings count as unset. */
