@@ -9,10 +9,13 @@ namespace engine_kernels {
 
 QL_REGISTER(fill)
 QL_REGISTER(copy_strided)
+QL_REGISTER(cast_contiguous)
 QL_REGISTER(unary_f32)
 QL_REGISTER(binary_f32)
 QL_REGISTER(binary_scalar_f32)
+QL_REGISTER(binary_contiguous_f32)
 QL_REGISTER(reduce_f32)
+QL_REGISTER(reduce_columns_f32)
 QL_REGISTER(softmax_f32)
 QL_REGISTER(rmsnorm_f32)
 QL_REGISTER(rope_f32)

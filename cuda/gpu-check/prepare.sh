@@ -119,7 +119,7 @@ for m in "${test_dirs[@]}"; do
   rmdir "$dest/lib/test-classes/$m/META-INF" 2>/dev/null || true
 done
 for f in check.sh torch_peers.py results_table.py README.md; do
-  cp "gpu/$f" "$dest/$f"
+  cp "cuda/gpu-check/$f" "$dest/$f"
 done
 chmod +x "$dest/check.sh" "$dest/torch_peers.py" "$dest/results_table.py"
 

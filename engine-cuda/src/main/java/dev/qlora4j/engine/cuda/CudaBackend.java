@@ -27,6 +27,10 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class CudaBackend implements Backend {
     private static final Map<Integer, CudaBackend> BACKENDS = new ConcurrentHashMap<>();
+    /** Columns (a warp's width) from which a reduction along a leading axis runs a thread per output. */
+    private static final long COLUMN_MIN_INNER = 32;
+    /** Outputs from which there are threads enough for that; fewer go through the row kernel's two passes. */
+    private static final long COLUMN_MIN_OUTPUTS = 2048;
 
     private final CudaContext context;
 
@@ -156,6 +160,10 @@ public final class CudaBackend implements Backend {
             context.copy(CudaContext.address(dst), CudaContext.address(src), n * src.dtype().byteSize(), false);
             return;
         }
+        if (src.isContiguous() && dst.isContiguous()) {
+            context.launch(kernels(), "cast_contiguous", n, src, src.dtype().ordinal(), dst, dst.dtype().ordinal(), n);
+            return;
+        }
         int[] dims = src.shape().dims();
         try (Arena arena = Arena.ofConfined()) {
             context.launch(kernels(), "copy_strided", n, src, src.dtype().ordinal(), KernelStructs.view(arena, src, dims),
@@ -177,6 +185,10 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void binary(BinaryOp op, Tensor a, Tensor b, Tensor out) {
+        if (a.isContiguous() && b.isContiguous() && a.shape().equals(out.shape()) && b.shape().equals(out.shape())) {
+            context.launch(kernels(), "binary_contiguous_f32", out.numel(), op.ordinal(), a, b, out, out.numel());
+            return;
+        }
         int[] dims = out.shape().dims();
         try (Arena arena = Arena.ofConfined()) {
             context.launch(kernels(), "binary_f32", out.numel(), op.ordinal(), a, KernelStructs.view(arena, a, dims),
@@ -201,6 +213,11 @@ public final class CudaBackend implements Backend {
         }
         long len = x.dim(axis);
         try (Tensor xc = x.contiguous()) {
+            if (inner >= COLUMN_MIN_INNER && outer * inner >= COLUMN_MIN_OUTPUTS) {
+                // Along a leading axis with many outputs: one thread per output, reads coalesced across threads.
+                context.launch(kernels(), "reduce_columns_f32", outer * inner, op.ordinal(), xc, out, outer, len, inner);
+                return;
+            }
             long chunk = op == ReduceOp.MEAN ? 0 : twoPassChunk(outer * inner, len);
             if (chunk == 0) {
                 context.launchRows(kernels(), "reduce_f32", outer * inner, op.ordinal(), xc, out, outer, len, inner);

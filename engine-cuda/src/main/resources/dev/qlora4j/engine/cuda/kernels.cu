@@ -14,7 +14,8 @@
 //   ReduceOp: 0 SUM, 1 MEAN, 2 MAX, 3 MIN
 //
 // Kernels (argument order as declared below; "view" = QlView, "shape" = QlShape, passed by value):
-//   grid-stride: fill, copy_strided, unary_f32, binary_f32, binary_scalar_f32, rope_f32,
+//   grid-stride: fill, copy_strided, cast_contiguous, unary_f32, binary_f32, binary_contiguous_f32,
+//                binary_scalar_f32, reduce_columns_f32, rope_f32,
 //                embedding_f32, embedding_backward_f32, fill_above_diagonal_f32, pick_targets_f32,
 //                cross_entropy_backward_f32, adamw_f32
 //   row:         reduce_f32, softmax_f32, rmsnorm_f32
@@ -235,8 +236,33 @@ static __device__ float ql_min(float a, float b) {
 // Offsets of row-major element i of `shape` in views a and b, from one pass over its coordinates
 // (one division per axis). The loop has a constant trip count so that nvcc unrolls it and reads
 // the by-value structs straight from kernel parameters.
+// The element offsets of row-major index i in two views over one shape. A 64-bit division per axis
+// is the costliest part of a strided kernel, so below 2^31 elements the quotients are taken in 32
+// bits (ql_view_offsets32); the two give the same offsets.
+static __device__ void ql_view_offsets32(unsigned int i, const QlShape& shape, const QlView& a, const QlView& b,
+                                         long long* aOffset, long long* bOffset) {
+    long long oa = a.offset;
+    long long ob = b.offset;
+    for (int d = QL_MAX_RANK - 1; d >= 0; d--) {
+        if (d < shape.rank) {
+            unsigned int dim = (unsigned int) shape.dims[d];
+            unsigned int q = i / dim;
+            unsigned int c = i - q * dim;
+            i = q;
+            oa += (long long) c * a.strides[d];
+            ob += (long long) c * b.strides[d];
+        }
+    }
+    *aOffset = oa;
+    *bOffset = ob;
+}
+
 static __device__ void ql_view_offsets(long long i, const QlShape& shape, const QlView& a, const QlView& b,
                                        long long* aOffset, long long* bOffset) {
+    if (i < 2147483648LL) {
+        ql_view_offsets32((unsigned int) i, shape, a, b, aOffset, bOffset);
+        return;
+    }
     long long oa = a.offset;
     long long ob = b.offset;
     for (int d = QL_MAX_RANK - 1; d >= 0; d--) {
@@ -280,6 +306,14 @@ extern "C" __global__ void copy_strided(const void* src, int srcType, QlView sv,
         } else {
             ql_write_float(dst, dstType, di, ql_read_float(src, srcType, si));
         }
+    }
+}
+
+// cast_contiguous: dst[i] = src[i] converted between dtypes (codes as copy_strided), both contiguous
+// [n]: a cast of a whole tensor, with no index arithmetic. Grid-stride over n.
+extern "C" __global__ void cast_contiguous(const void* src, int srcType, void* dst, int dstType, long long n) {
+    for (long long i = (long long) blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long) gridDim.x * blockDim.x) {
+        ql_write_float(dst, dstType, i, ql_read_float(src, srcType, i));
     }
 }
 
@@ -327,6 +361,14 @@ extern "C" __global__ void binary_f32(int op, const float* a, QlView av, const f
         long long ai, bi;
         ql_view_offsets(i, shape, av, bv, &ai, &bi);
         out[i] = ql_binary(op, a[ai], b[bi]);
+    }
+}
+
+// binary_contiguous_f32: out[i] = op(a[i], b[i]), all three contiguous f32 [n] of one shape: the
+// common case, with no index arithmetic. Grid-stride over n.
+extern "C" __global__ void binary_contiguous_f32(int op, const float* a, const float* b, float* out, long long n) {
+    for (long long i = (long long) blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long) gridDim.x * blockDim.x) {
+        out[i] = ql_binary(op, a[i], b[i]);
     }
 }
 
@@ -387,6 +429,25 @@ extern "C" __global__ void reduce_f32(int op, const float* x, float* out, long l
         if (threadIdx.x == 0) {
             out[r] = op == 1 ? acc / (float) len : acc;
         }
+    }
+}
+
+// reduce_columns_f32: the reduction of reduce_f32 for inner > 1, one thread per output
+// r = o·inner + j folding k < len in order: neighbouring threads read neighbouring columns j, so
+// every read of a warp is one coalesced row segment (the row kernel would read one float per
+// 32-byte sector along a leading axis). Grid-stride over outer·inner.
+extern "C" __global__ void reduce_columns_f32(int op, const float* x, float* out, long long outer, long long len,
+                                              long long inner) {
+    long long rows = outer * inner;
+    for (long long r = (long long) blockIdx.x * blockDim.x + threadIdx.x; r < rows; r += (long long) gridDim.x * blockDim.x) {
+        long long o = r / inner;
+        long long j = r - o * inner;
+        const float* base = x + o * len * inner + j;
+        float acc = ql_reduce_identity(op);
+        for (long long k = 0; k < len; k++) {
+            acc = ql_reduce_combine(op, acc, base[k * inner]);
+        }
+        out[r] = op == 1 ? acc / (float) len : acc;
     }
 }
 

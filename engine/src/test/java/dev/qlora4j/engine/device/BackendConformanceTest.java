@@ -16,6 +16,7 @@ import dev.qlora4j.engine.spi.Backend;
 import dev.qlora4j.engine.spi.CpuKernels;
 import dev.qlora4j.testkit.CastReference;
 import dev.qlora4j.testkit.ElementwiseReference;
+import dev.qlora4j.testkit.RowReference;
 import org.junit.jupiter.api.Test;
 
 import java.util.SplittableRandom;
@@ -324,6 +325,24 @@ public abstract class BackendConformanceTest {
                             close(ElementwiseReference.binary(op.name(), a[i * 6 + l], b[j]), g[(i * 5 + j) * 6 + l], 1e-6, op.toString());
                         }
                     }
+                }
+            }
+        }
+    }
+
+    @Test
+    void reductionsAlongALeadingAxisOfManyColumns() {
+        // Enough columns that a GPU runs its thread-per-column kernel: [9, 3000] along axis 0.
+        SplittableRandom r = new SplittableRandom(17);
+        int rows = 9;
+        int cols = 3000;
+        float[] v = random(r, rows * cols, -2, 2);
+        for (ReduceOp op : ReduceOp.values()) {
+            try (Tensor x = onDevice(v, rows, cols); Tensor y = Ops.reduce(op, x, 0, false)) {
+                double[] ref = RowReference.reduce(op.name(), v, 1, rows, cols);
+                float[] g = y.toFloatArray();
+                for (int j = 0; j < cols; j++) {
+                    close(ref[j], g[j], 1e-5, op + " of column " + j);
                 }
             }
         }
