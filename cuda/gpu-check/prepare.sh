@@ -77,6 +77,10 @@ bench_jar="benchmarks/target/benchmarks.jar"   # maven-shade-plugin <finalName>b
 [ -f "$bench_jar" ] || die "$bench_jar is missing; build first (or drop --no-build)"
 test_dirs=()
 for m in "${modules[@]}"; do
+  # tests/ holds the cross-module checks that read the source tree and compile with the JDK's
+  # compiler (architecture, kernel contract, README snippets): they cannot run from the bundle, and
+  # carrying them would pull jdk.compiler into the runtime, past the size limit.
+  [ "$m" = tests ] && continue
   [ -d "$m/target/test-classes" ] && test_dirs+=("$m")
 done
 [ "${#test_dirs[@]}" -gt 0 ] || die "no */target/test-classes; the build must compile the tests (-DskipTests, not -Dmaven.test.skip)"
