@@ -22,7 +22,8 @@ final class CudaDequantize {
 
     private static CudaModule kernels(CudaContext context) {
         return context.module("dev/qlora4j/nf4/cuda/dequant.ptx",
-                () -> CudaDequantize.class.getResourceAsStream("cuda/dequant.ptx"));
+                () -> CudaDequantize.class.getResourceAsStream("cuda/dequant.ptx"),
+                () -> CudaDequantize.class.getResourceAsStream("cuda/dequant.fatbin"));
     }
 
     /**

@@ -78,7 +78,8 @@ public final class CudaBackend implements Backend {
     }
 
     private CudaModule kernels() {
-        return context.module("dev/qlora4j/engine/cuda/kernels.ptx", () -> CudaBackend.class.getResourceAsStream("kernels.ptx"));
+        return context.module("dev/qlora4j/engine/cuda/kernels.ptx", () -> CudaBackend.class.getResourceAsStream("kernels.ptx"),
+                () -> CudaBackend.class.getResourceAsStream("kernels.fatbin"));
     }
 
     @Override

@@ -183,13 +183,16 @@ public final class CudaContext {
     }
 
     /**
-     * The kernel library in PTX resource {@code resource}, loaded once from what {@code source}
-     * opens, e.g. {@code module("dev/qlora4j/nf4/cuda/dequant.ptx", () -> Mine.class.getResourceAsStream("cuda/dequant.ptx"))}.
+     * The kernel library of PTX resource {@code resource}, loaded once: from the fatbin that
+     * {@code fatbin} opens (built beside the PTX by cuda/ptx/build-ptx.sh; null for none), or, when the
+     * driver refuses it, from the PTX that {@code ptx} opens. E.g. {@code module("dev/qlora4j/nf4/cuda/dequant.ptx",
+     * () -> Mine.class.getResourceAsStream("cuda/dequant.ptx"), () -> Mine.class.getResourceAsStream("cuda/dequant.fatbin"))}.
+     * The streams are opened by the module that owns the resources, which only it may read.
      */
-    public CudaModule module(String resource, Supplier<InputStream> source) {
+    public CudaModule module(String resource, Supplier<InputStream> ptx, Supplier<InputStream> fatbin) {
         return modules.computeIfAbsent(resource, k -> {
             activate();
-            return CudaModule.load(this, resource, source);
+            return CudaModule.load(this, resource, ptx, fatbin);
         });
     }
 

@@ -30,4 +30,15 @@ class EmulatedCudaBackendConformanceTest extends BackendConformanceTest {
     protected Backend backend() {
         return CudaBackend.of(device());
     }
+
+    @org.junit.jupiter.api.Test
+    void theEmulatorReadsPtxOnlySoTheFatbinFallsBackToIt() {
+        // The fatbin is tried first; the emulator refuses it (it parses PTX), and the loader falls
+        // back to the PTX without leaving the refusal as the runtime's last error.
+        CudaModule engine = CudaBackend.of(device()).context().module("dev/qlora4j/engine/cuda/kernels.ptx",
+                () -> CudaBackend.class.getResourceAsStream("kernels.ptx"),
+                () -> CudaBackend.class.getResourceAsStream("kernels.fatbin"));
+        org.junit.jupiter.api.Assertions.assertEquals("ptx", engine.format());
+        org.junit.jupiter.api.Assertions.assertEquals(0, dev.qlora4j.cuda.cuda_runtime_h.cudaGetLastError());
+    }
 }
