@@ -56,9 +56,10 @@ public class CudaGemmBenchmark {
         wt = w.transpose(0, 1);
     }
 
+    /** The product in the inputs' dtype, as torch.matmul returns it: BF16 inputs give a BF16 result. */
     @Benchmark
     public void gemm() {
-        try (Tensor y = Ops.matmul(x, wt)) {
+        try (Tensor y = Ops.matmul(x, wt, x.dtype() == DType.BF16 ? DType.BF16 : DType.F32)) {
             device.synchronize();
         }
     }

@@ -23,7 +23,10 @@ public final class Ops {
         return matmul(a, b, DType.F32);
     }
 
-    /** {@link #matmul(Tensor, Tensor)} with an F32 or BF16 result (accumulation is F32 either way). */
+    /**
+     * {@link #matmul(Tensor, Tensor)} with an F32 or BF16 result: accumulation is F32 either way, and a
+     * BF16 result is the F32 sums rounded once (on a GPU written so by cuBLAS, with no F32 copy).
+     */
     public static Tensor matmul(Tensor a, Tensor b, DType outType) {
         Device d = sameDevice("matmul", a, b);
         floatingInput("matmul", a);
@@ -48,9 +51,9 @@ public final class Ops {
         int[] outDims = Arrays.copyOf(aBatch, aBatch.length + 2);
         outDims[aBatch.length] = m;
         outDims[aBatch.length + 1] = n;
-        Tensor out = Tensor.empty(DType.F32, Shape.of(outDims), d);
+        Tensor out = Tensor.empty(outType, Shape.of(outDims), d);
         Backends.of(d).matmul(a, b, out, false);
-        return outType == DType.F32 ? out : castAndClose(out, outType);
+        return out;
     }
 
     /**
@@ -82,12 +85,6 @@ public final class Ops {
             return null;
         }
         return Shape.of(dims);
-    }
-
-    private static Tensor castAndClose(Tensor t, DType type) {
-        try (t) {
-            return cast(t, type);
-        }
     }
 
     // ---- elementwise ------------------------------------------------------------------------------

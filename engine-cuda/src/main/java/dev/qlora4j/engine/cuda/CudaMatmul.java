@@ -64,6 +64,14 @@ final class CudaMatmul {
         if (out.numel() == 0) {
             return;
         }
+        if (out.dtype() == DType.BF16 && commonType(a.dtype(), b.dtype()) != DType.BF16) {
+            // cuBLAS writes BF16 only from BF16 inputs: F32 (or F16) products are rounded after.
+            try (Tensor f32 = Tensor.empty(DType.F32, out.shape(), out.device())) {
+                matmul(context, a, b, f32, false);
+                context.backend().copy(f32, out);
+            }
+            return;
+        }
         boolean outView = !out.isContiguous();
         if (outView && (out.rank() != 2 || out.stride(1) != 1)) {
             throw new IllegalArgumentException("matmul into " + out.describe() + ": the result must be contiguous, or a 2-D view of rows");
@@ -73,7 +81,7 @@ final class CudaMatmul {
             int batch = (int) (out.numel() / ((long) m * n));
             if (k == 0) {
                 if (!accumulate) {
-                    try (Tensor zeros = Tensor.zeros(DType.F32, out.shape(), out.device())) {
+                    try (Tensor zeros = Tensor.zeros(out.dtype(), out.shape(), out.device())) {
                         context.backend().copy(zeros, out);
                     }
                 }
@@ -117,17 +125,19 @@ final class CudaMatmul {
         MemorySegment pb = address(b);
         MemorySegment pc = address(out);
         MemorySegment beta = accumulate ? ONE : ZERO;
+        // BF16 products may be written as BF16 directly: F32 accumulation, rounded once by cuBLAS.
+        int outType = out.dtype() == DType.BF16 ? cublas_api_h.CUDA_R_16BF() : cublas_api_h.CUDA_R_32F();
         context.activate();
         if (batch == 1) {
             // cuBLAS may allocate a workspace outside the pool: on failure the pool is trimmed and the call retried.
             Cublas.check(context.retryingAfterTrim(() -> cublas_api_h.cublasGemmEx(context.cublas(), opB, opA, n, m, k, ONE,
                     pb, dataType, (int) lb.ld(), pa, dataType, (int) la.ld(), beta,
-                    pc, cublas_api_h.CUDA_R_32F(), ldc, cublas_api_h.CUBLAS_COMPUTE_32F(), cublas_api_h.CUBLAS_GEMM_DEFAULT()),
+                    pc, outType, ldc, cublas_api_h.CUBLAS_COMPUTE_32F(), cublas_api_h.CUBLAS_GEMM_DEFAULT()),
                     cublas_api_h.CUBLAS_STATUS_ALLOC_FAILED()), "cublasGemmEx");
         } else {
             Cublas.check(context.retryingAfterTrim(() -> cublas_api_h.cublasGemmStridedBatchedEx(context.cublas(), opB, opA,
                     n, m, k, ONE, pb, dataType, (int) lb.ld(), strideB, pa, dataType, (int) la.ld(), strideA, beta,
-                    pc, cublas_api_h.CUDA_R_32F(), n, (long) m * n, batch,
+                    pc, outType, n, (long) m * n, batch,
                     cublas_api_h.CUBLAS_COMPUTE_32F(), cublas_api_h.CUBLAS_GEMM_DEFAULT()),
                     cublas_api_h.CUBLAS_STATUS_ALLOC_FAILED()), "cublasGemmStridedBatchedEx");
         }

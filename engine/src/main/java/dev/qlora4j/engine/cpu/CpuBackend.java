@@ -87,6 +87,14 @@ public final class CpuBackend implements Backend, AutoCloseable {
     @Override
     public void matmul(Tensor a, Tensor b, Tensor out, boolean accumulate) {
         onHost("matmul", a, b, out);
+        if (out.dtype() == DType.BF16) {
+            // The kernels accumulate into F32; a BF16 result is that, rounded once.
+            try (Tensor f32 = Tensor.empty(DType.F32, out.shape(), Device.CPU)) {
+                matmul(a, b, f32, false);
+                Copy.copy(pool, f32, out);
+            }
+            return;
+        }
         int m = a.dim(-2);
         int k = a.dim(-1);
         int n = b.dim(-1);

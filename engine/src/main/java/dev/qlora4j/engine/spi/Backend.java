@@ -56,7 +56,8 @@ public interface Backend extends AutoCloseable {
     /**
      * {@code out[..., m, n] (+)= Σ_k a[..., m, k] · b[..., k, n]} with F32 accumulation. {@code a} and
      * {@code b} are F32, BF16 or F16 and may be transposed views; {@code b} may be 2-D and shared by
-     * every batch; {@code out} is F32 and contiguous.
+     * every batch; {@code out} is contiguous, F32 — or BF16 when not accumulating: the F32 sums
+     * rounded once to nearest-even (a GPU writes them so straight from its GEMM).
      */
     void matmul(Tensor a, Tensor b, Tensor out, boolean accumulate);
 

@@ -296,6 +296,38 @@ public abstract class BackendConformanceTest {
     }
 
     @Test
+    void aBf16ResultIsTheF32SumRoundedOnce() {
+        SplittableRandom r = new SplittableRandom(14);
+        int m = 7;
+        int k = 64;
+        int n = 11;
+        float[] a = random(r, m * k, -2, 2);
+        float[] w = random(r, k * n, -2, 2);
+        for (int i = 0; i < a.length; i++) {
+            a[i] = (float) CastReference.decodeBf16(CastReference.roundToBf16(a[i]));
+        }
+        for (int i = 0; i < w.length; i++) {
+            w[i] = (float) CastReference.decodeBf16(CastReference.roundToBf16(w[i]));
+        }
+        double[] exact = product(a, w, 1, m, k, n);
+        for (DType in : new DType[]{DType.BF16, DType.F32}) {
+            try (Tensor ta = onDevice(a, m, k); Tensor tw = onDevice(w, k, n); Tensor ai = Ops.cast(ta, in);
+                 Tensor wi = Ops.cast(tw, in); Tensor y = Ops.matmul(ai, wi, DType.BF16)) {
+                assertEquals(DType.BF16, y.dtype());
+                float[] g = y.toFloatArray();
+                for (int i = 0; i < exact.length; i++) {
+                    // The F32 sum is within k·2^-24 of exact (relative to Σ|a·w|); bf16 then rounds it once,
+                    // so the result is one of the two bf16 values nearest to the exact product.
+                    double lo = CastReference.decodeBf16(CastReference.roundToBf16(exact[i] * (1 - 1e-5)));
+                    double hi = CastReference.decodeBf16(CastReference.roundToBf16(exact[i] * (1 + 1e-5)));
+                    assertTrue(g[i] == lo || g[i] == hi || g[i] == CastReference.decodeBf16(CastReference.roundToBf16(exact[i])),
+                            in + " [" + i + "]: " + g[i] + " for " + exact[i]);
+                }
+            }
+        }
+    }
+
+    @Test
     void unaryOps() {
         SplittableRandom r = new SplittableRandom(5);
         for (UnaryOp op : UnaryOp.values()) {
