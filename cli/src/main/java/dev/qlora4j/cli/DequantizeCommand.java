@@ -33,16 +33,17 @@ final class DequantizeCommand implements Command {
     @Override
     public String usage() {
         return """
-                usage: qlora4j dequantize IN.safetensors OUT.safetensors [--dtype f32|bf16]
+                usage: qlora4j dequantize IN.safetensors OUT.safetensors [--dtype f32|bf16] [--in-place]
 
                 Replaces each quantized weight (4-bit with its quant_state, or LLM.int8 with its SCB) by
                 its dequantized values and copies every other tensor unchanged. Default dtype: f32.
-                OUT is written to a temporary file and renamed.""";
+                OUT is written to a temporary file and renamed; an OUT that is IN (by any path) is refused
+                unless --in-place.""";
     }
 
     @Override
     public int run(List<String> argList, PrintStream out) throws Exception {
-        Args args = Args.parse("dequantize", argList, Set.of("--dtype"), Set.of());
+        Args args = Args.parse("dequantize", argList, Set.of("--dtype"), Set.of("--in-place"));
         if (args.positionals().size() != 2) {
             throw new UsageException("expected IN and OUT files, got " + args.positionals());
         }
@@ -53,6 +54,7 @@ final class DequantizeCommand implements Command {
         };
         Path in = Path.of(args.positionals().get(0));
         Path target = Path.of(args.positionals().get(1));
+        InputGuard.refuseOverwritingInput("dequantize", in, target, args.has("--in-place"));
         if (!Files.isRegularFile(in)) {
             throw new IllegalArgumentException(in + ": no such file");
         }

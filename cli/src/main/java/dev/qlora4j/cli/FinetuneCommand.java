@@ -39,7 +39,8 @@ final class FinetuneCommand implements Command {
                 usage: qlora4j finetune --model DIR --data FILE.jsonl|FILE.txt --out DIR
                                         [--targets q_proj,v_proj|all-linear] [--rank 8] [--alpha 16] [--rslora]
                                         [--steps N | --epochs N] [--batch 4] [--seq 256] [--lr 2e-4] [--warmup N]
-                                        [--clip 1.0] [--save-every 100] [--resume] [--seed 0] [--allow-long-context]
+                                        [--clip 1.0] [--save-every 100] [--resume | --overwrite] [--seed 0]
+                                        [--allow-long-context]
                                         [--base-format nf4|nf4-no-dq|fp4|int8|bf16|f32]
                                         %s
 
@@ -51,6 +52,9 @@ final class FinetuneCommand implements Command {
                 (adapter_config.json, adapter_model.safetensors), loadable by PEFT and by generate --adapter.
                 The base, the adapters and the optimizer's state live on --device; checkpoints and the
                 adapter are written from there.
+                OUT is locked for the run (a second run on it is refused, with the first one's PID); an OUT holding
+                another run's checkpoints or adapter is refused unless --resume (which checks that rank, targets and
+                base model are this run's) or --overwrite (which removes them first).
                 A --seq longer than the model's max_position_embeddings is refused unless --allow-long-context.
                 Defaults: --epochs 1, warmup 5%% of the steps.
                 %s""".formatted(DeviceOption.SYNOPSIS, DeviceOption.HELP);
@@ -61,7 +65,7 @@ final class FinetuneCommand implements Command {
         Args args = Args.parse("finetune", argList, Set.of("--model", "--data", "--out", "--targets", "--rank", "--alpha",
                 "--steps", "--epochs", "--batch", "--seq", "--lr", "--warmup", "--clip", "--save-every", "--seed", "--base-format",
                 DeviceOption.NAME),
-                Set.of("--resume", "--rslora", "--allow-long-context"));
+                Set.of("--resume", "--overwrite", "--rslora", "--allow-long-context"));
         if (!args.positionals().isEmpty()) {
             throw new UsageException("unexpected argument(s) " + args.positionals());
         }
@@ -100,6 +104,23 @@ final class FinetuneCommand implements Command {
         out.printf("fine-tuning %s (%s base) on %,d examples: LoRA r = %d, alpha = %s%s on %s, %d steps of %d%n", modelDir,
                 format.label(), data.examples().size(), rank, DemoCommand.trim(alpha), args.has("--rslora") ? " (rsLoRA)" : "",
                 String.join(",", Targets.ordered(targets)), steps, batch);
+        try (OutputFolder held = OutputFolder.lock(outDir)) {
+            if (args.has("--resume")) {
+                OutputFolder.checkResumable(checkpoints, rank, targets, modelDir);
+            } else {
+                OutputFolder.prepareForNewRun(outDir, checkpoints, args.has("--overwrite"));
+                OutputFolder.recordRun(checkpoints, modelDir, rank, targets);
+            }
+            train(args, out, modelDir, outDir, checkpoints, data, targets, rank, alpha, batch, lr, clip, saveEvery, seed,
+                    format, device, steps, warmup);
+        }
+        out.println("adapter written to " + outDir + " (adapter_config.json, adapter_model.safetensors)");
+        return 0;
+    }
+
+    private static void train(Args args, PrintStream out, Path modelDir, Path outDir, Path checkpoints, FinetuneData data,
+                              Set<String> targets, int rank, float alpha, int batch, double lr, double clip, int saveEvery,
+                              long seed, BaseFormat format, Device device, int steps, int warmup) throws Exception {
         try (LlamaModel model = ModelLoader.load(modelDir, format, device)) {
             model.allowLongerContext(args.has("--allow-long-context"));
             model.to(device);
@@ -137,7 +158,5 @@ final class FinetuneCommand implements Command {
             }
             PeftAdapter.save(outDir, model, modelDir.toAbsolutePath().toString());
         }
-        out.println("adapter written to " + outDir + " (adapter_config.json, adapter_model.safetensors)");
-        return 0;
     }
 }

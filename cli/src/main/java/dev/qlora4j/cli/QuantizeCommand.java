@@ -37,24 +37,26 @@ final class QuantizeCommand implements Command {
     public String usage() {
         return """
                 usage: qlora4j quantize IN.safetensors OUT.safetensors [--type nf4|fp4|int8] [--blocksize N]
-                                        [--double-quant|--no-double-quant] [--include REGEX]
+                                        [--double-quant|--no-double-quant] [--include REGEX] [--in-place]
 
                 Quantizes every 2-D floating-point tensor whose name contains a match of REGEX (default: all)
                 and copies the other tensors unchanged, in the layout transformers uses for bitsandbytes
                 weights (W, W.absmax, W.quant_map, W.nested_absmax, W.nested_quant_map,
-                W.quant_state.bitsandbytes__nf4). OUT is written to a temporary file and renamed.
+                W.quant_state.bitsandbytes__nf4). OUT is written to a temporary file and renamed; an OUT that is
+                IN (by any path) is refused unless --in-place.
                 Defaults: --type nf4 --blocksize 64 --double-quant. Block sizes: 32, 64, ..., 4096.""";
     }
 
     @Override
     public int run(List<String> argList, PrintStream out) throws Exception {
         Args args = Args.parse("quantize", argList, Set.of("--type", "--blocksize", "--include"),
-                Set.of("--double-quant", "--no-double-quant"));
+                Set.of("--double-quant", "--no-double-quant", "--in-place"));
         if (args.positionals().size() != 2) {
             throw new UsageException("expected IN and OUT files, got " + args.positionals());
         }
         Path in = Path.of(args.positionals().get(0));
         Path target = Path.of(args.positionals().get(1));
+        InputGuard.refuseOverwritingInput("quantize", in, target, args.has("--in-place"));
         String type = args.get("--type", "nf4").toLowerCase(Locale.ROOT);
         if (!type.equals("nf4") && !type.equals("fp4") && !type.equals("int8")) {
             throw new UsageException("--type " + type + ": expected nf4, fp4 or int8");

@@ -72,6 +72,45 @@ class FinetuneCommandTest {
     }
 
     @Test
+    void anotherRunsFolderIsNeitherMixedNorSharedAtOnce() throws Exception {
+        Path out = dir.resolve("shared");
+        String[] run = {"finetune", "--model", base.toString(), "--data", data.toString(), "--out", out.toString(),
+                "--batch", "4", "--steps", "3", "--save-every", "1", "--rank", "8"};
+        assertEquals(0, CommandRun.of(run).status());
+        assertTrue(Files.isDirectory(out.resolve("checkpoints/step-2")));
+
+        // A new run into it is refused: it would mix its checkpoints with these.
+        CommandRun again = CommandRun.of(run);
+        assertEquals(1, again.status());
+        assertTrue(again.err().contains("holds another run's files") && again.err().contains("step-1"), again.err());
+
+        // Resuming with another rank is refused, naming it.
+        String[] otherRank = run.clone();
+        otherRank[otherRank.length - 1] = "4";
+        String[] resume = java.util.Arrays.copyOf(otherRank, otherRank.length + 1);
+        resume[otherRank.length] = "--resume";
+        CommandRun wrong = CommandRun.of(resume);
+        assertEquals(1, wrong.status());
+        assertTrue(wrong.err().contains("rank 8 (this run: 4)"), wrong.err());
+
+        // While another run holds the folder, a second is refused with its PID.
+        try (OutputFolder held = OutputFolder.lock(out)) {
+            CommandRun second = CommandRun.of(run);
+            assertEquals(1, second.status());
+            assertTrue(second.err().contains("in use by another fine-tuning run (PID " + ProcessHandle.current().pid() + ")"),
+                    second.err());
+        }
+
+        // --overwrite starts afresh: the old checkpoints are gone before the new ones are written.
+        String[] overwrite = java.util.Arrays.copyOf(otherRank, otherRank.length + 1);
+        overwrite[otherRank.length] = "--overwrite";
+        overwrite[java.util.Arrays.asList(overwrite).indexOf("--steps") + 1] = "1";
+        CommandRun fresh = CommandRun.of(overwrite);
+        assertEquals(0, fresh.status(), fresh.err());
+        assertTrue(!Files.exists(out.resolve("checkpoints/step-2")), "the old run's checkpoints are removed");
+    }
+
+    @Test
     void badDataAndArgumentsAreNamed() throws Exception {
         Path bad = dir.resolve("bad.jsonl");
         Files.writeString(bad, "{\"prompt\": \"S:abcdef>\", \"completion\": \"bcdefg.\"}\n{\"question\": 1}\n");

@@ -49,6 +49,25 @@ class QuantizeCommandTest {
     }
 
     @Test
+    void anOutputThatIsTheInputIsRefusedUnlessInPlace() throws Exception {
+        byte[] original = Files.readAllBytes(in);
+        Path link = Files.createSymbolicLink(dir.resolve("link.safetensors"), in);
+        for (String command : new String[]{"quantize", "dequantize"}) {
+            for (Path out : new Path[]{in, link, dir.resolve("./in.safetensors")}) {
+                CommandRun r = CommandRun.of(command, in.toString(), out.toString());
+                assertEquals(2, r.status(), command + " " + out);
+                assertTrue(r.err().contains("is the input file") && r.err().contains("--in-place"), r.err());
+                assertArrayEquals(original, Files.readAllBytes(in), "the original is untouched");
+            }
+        }
+        CommandRun inPlace = CommandRun.of("quantize", in.toString(), in.toString(), "--in-place");
+        assertEquals(0, inPlace.status(), inPlace.err());
+        try (SafetensorsFile f = SafetensorsFile.open(in)) {
+            assertTrue(f.names().contains("model.layers.0.mlp.up_proj.weight.absmax"), "replaced on purpose");
+        }
+    }
+
+    @Test
     void quantizeWritesTheBitsandbytesLayoutAndDequantizeRestoresTheValues() throws Exception {
         Path q = dir.resolve("q.safetensors");
         CommandRun r = CommandRun.of("quantize", in.toString(), q.toString());
