@@ -1,5 +1,6 @@
 package dev.qlora4j.cli;
 
+import dev.qlora4j.engine.NonFinite;
 import dev.qlora4j.engine.Tensor;
 import dev.qlora4j.engine.safetensors.SafetensorsFile;
 import dev.qlora4j.engine.safetensors.SafetensorsWriter;
@@ -38,19 +39,21 @@ final class QuantizeCommand implements Command {
         return """
                 usage: qlora4j quantize IN.safetensors OUT.safetensors [--type nf4|fp4|int8] [--blocksize N]
                                         [--double-quant|--no-double-quant] [--include REGEX] [--in-place]
+                                        [--allow-nonfinite]
 
                 Quantizes every 2-D floating-point tensor whose name contains a match of REGEX (default: all)
                 and copies the other tensors unchanged, in the layout transformers uses for bitsandbytes
                 weights (W, W.absmax, W.quant_map, W.nested_absmax, W.nested_quant_map,
                 W.quant_state.bitsandbytes__nf4). OUT is written to a temporary file and renamed; an OUT that is
-                IN (by any path) is refused unless --in-place.
+                IN (by any path) is refused unless --in-place. A tensor holding NaN or ±Inf is refused, naming
+                it, the first bad index and the count, unless --allow-nonfinite (bitsandbytes' own bytes).
                 Defaults: --type nf4 --blocksize 64 --double-quant. Block sizes: 32, 64, ..., 4096.""";
     }
 
     @Override
     public int run(List<String> argList, PrintStream out) throws Exception {
         Args args = Args.parse("quantize", argList, Set.of("--type", "--blocksize", "--include"),
-                Set.of("--double-quant", "--no-double-quant", "--in-place"));
+                Set.of("--double-quant", "--no-double-quant", "--in-place", "--allow-nonfinite"));
         if (args.positionals().size() != 2) {
             throw new UsageException("expected IN and OUT files, got " + args.positionals());
         }
@@ -96,6 +99,19 @@ final class QuantizeCommand implements Command {
                     if (!(wanted && quantizable)) {
                         output.put(name, dev.qlora4j.engine.Ops.cast(t, t.dtype()));
                         continue;
+                    }
+                    // bitsandbytes quantizes NaN and ±Inf without a word, into bytes that decode to garbage
+                    // (NaN as -absmax, a whole block poisoned): refused unless asked for.
+                    NonFinite bad = NonFinite.of(t);
+                    if (!bad.none() && !args.has("--allow-nonfinite")) {
+                        throw new IllegalArgumentException(in + ": \"" + name + "\" holds " + bad.describe()
+                                + "; quantizing it gives blocks that decode to garbage. Fix the weights, or pass"
+                                + " --allow-nonfinite to write what bitsandbytes writes");
+                    }
+                    if (!bad.none() && doubleQuant && !type.equals("int8")) {
+                        // A NaN or infinite block absmax has no place in the 8-bit nested code book.
+                        throw new IllegalArgumentException(in + ": \"" + name + "\" holds " + bad.describe()
+                                + "; its block scales cannot be double-quantized. Add --no-double-quant to keep them as F32");
                     }
                     try (QuantizedWeight q = type.equals("int8") ? Int8Weight.quantize(t)
                             : FourBitWeight.quantize(t, QuantType.fromJsonName(type), blocksize, doubleQuant)) {

@@ -49,6 +49,27 @@ class QuantizeCommandTest {
     }
 
     @Test
+    void nanOrInfinityInAWeightIsRefusedNamingItUnlessAllowed() throws Exception {
+        Path bad = dir.resolve("bad.safetensors");
+        float[] w = new float[64 * 96];
+        w[130] = Float.NaN;
+        w[131] = Float.NEGATIVE_INFINITY;
+        try (Tensor t = Tensor.of(w, 64, 96)) {
+            SafetensorsWriter.write(bad, Map.of("model.layers.0.mlp.up_proj.weight", t));
+        }
+        Path out = dir.resolve("bad-q.safetensors");
+        CommandRun r = CommandRun.of("quantize", bad.toString(), out.toString());
+        assertEquals(1, r.status());
+        assertTrue(r.err().contains("\"model.layers.0.mlp.up_proj.weight\" holds 2 NaN or infinite values, the first at index 130"),
+                r.err());
+        assertTrue(!Files.exists(out), "nothing written");
+        CommandRun dq = CommandRun.of("quantize", bad.toString(), out.toString(), "--allow-nonfinite");
+        assertEquals(1, dq.status());
+        assertTrue(dq.err().contains("cannot be double-quantized") && dq.err().contains("--no-double-quant"), dq.err());
+        assertEquals(0, CommandRun.of("quantize", bad.toString(), out.toString(), "--allow-nonfinite", "--no-double-quant").status());
+    }
+
+    @Test
     void anOutputThatIsTheInputIsRefusedUnlessInPlace() throws Exception {
         byte[] original = Files.readAllBytes(in);
         Path link = Files.createSymbolicLink(dir.resolve("link.safetensors"), in);

@@ -1,6 +1,7 @@
 package dev.qlora4j.autograd.llama;
 
 import dev.qlora4j.engine.DType;
+import dev.qlora4j.engine.NonFinite;
 import dev.qlora4j.engine.Ops;
 import dev.qlora4j.engine.Tensor;
 import dev.qlora4j.json.Json;
@@ -66,7 +67,10 @@ final class HfCheckpoint implements AutoCloseable {
         return f == null ? null : f.info(name).shape().dims();
     }
 
-    /** A view of the mapped tensor (no copy). */
+    /**
+     * A view of the mapped tensor (no copy), checked to hold only finite values: a NaN weight would
+     * otherwise surface as garbage text, or as a NaN loss blamed on the learning rate.
+     */
     Tensor mapped(String name) {
         SafetensorsFile f = fileOf.get(name);
         if (f == null) {
@@ -76,6 +80,12 @@ final class HfCheckpoint implements AutoCloseable {
         if (!t.dtype().isFloatingPoint()) {
             t.close();
             throw new IllegalArgumentException("checkpoint: \"" + name + "\" is " + f.info(name).dtype() + "; expected F32, BF16 or F16");
+        }
+        NonFinite bad = NonFinite.of(t);
+        if (!bad.none()) {
+            t.close();
+            throw new IllegalArgumentException(f.path() + ": \"" + name + "\" holds " + bad.describe()
+                    + "; the checkpoint is damaged or was saved from a diverged run");
         }
         return t;
     }

@@ -134,6 +134,14 @@ public final class PeftAdapter {
             throw new IllegalArgumentException(f.path() + ": missing \"" + key + "\"");
         }
         try (Tensor src = f.tensor(key)) {
+            if (!src.dtype().isFloatingPoint()) {
+                throw new IllegalArgumentException(f.path() + ": \"" + key + "\" is " + src.describe() + "; expected F32, BF16 or F16");
+            }
+            dev.qlora4j.engine.NonFinite bad = dev.qlora4j.engine.NonFinite.of(src);
+            if (!bad.none()) {
+                throw new IllegalArgumentException(f.path() + ": \"" + key + "\" holds " + bad.describe()
+                        + "; the adapter is damaged or was saved from a diverged run");
+            }
             if (!src.shape().equals(dst.shape())) {
                 throw new IllegalArgumentException(f.path() + ": \"" + key + "\" is " + src.describe() + "; expected " + dst.shape());
             }

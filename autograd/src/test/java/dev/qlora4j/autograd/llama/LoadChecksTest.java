@@ -44,6 +44,18 @@ class LoadChecksTest {
     }
 
     @Test
+    void aNanWeightIsRefusedNamingTheTensor() throws Exception {
+        Path model = folder(all -> {
+            float[] v = all.get("model.layers.1.mlp.down_proj.weight").toFloatArray();
+            v[33] = Float.NaN;
+            all.put("model.layers.1.mlp.down_proj.weight", Tensor.of(v, 32, 48));
+        });
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> LlamaModel.load(model, BaseFormat.NF4));
+        assertTrue(e.getMessage().contains("\"model.layers.1.mlp.down_proj.weight\" holds 1 NaN or infinite value, the first at index 33"),
+                e.getMessage());
+    }
+
+    @Test
     void missingWeightsAreListedByName() throws Exception {
         Path model = folder(all -> {
             all.remove("model.layers.0.mlp.up_proj.weight");
