@@ -2,6 +2,7 @@ package dev.qlora4j.cli;
 
 import dev.qlora4j.autograd.AdamW;
 import dev.qlora4j.autograd.llama.BaseFormat;
+import dev.qlora4j.autograd.llama.LlamaConfig;
 import dev.qlora4j.autograd.llama.LlamaModel;
 import dev.qlora4j.autograd.llama.PeftAdapter;
 import dev.qlora4j.autograd.llama.Trainer;
@@ -94,6 +95,8 @@ final class FinetuneCommand implements Command {
         if (!Files.isDirectory(modelDir)) {
             throw new IllegalArgumentException(modelDir + ": no such folder; expected a Hugging Face model folder");
         }
+        // The rank is checked against the model's shapes before anything is read or locked.
+        LlamaConfig.read(modelDir).checkLoraRank(targets, rank);
 
         Tokenizer tokenizer = Tokenizer.load(modelDir);
         FinetuneData data = FinetuneData.read(Path.of(args.get("--data", null)), tokenizer, ChatTemplate.detect(modelDir), seq);

@@ -82,6 +82,7 @@ final class MemoryCommand implements Command {
         int seq = args.getInt("--seq", model.isDemo() ? DemoTask.LENGTH - 1 : 512, 1);
         int rank = args.getInt("--rank", 16, 1);
         Set<String> targets = Targets.parse(args.get("--targets", "q_proj,v_proj"));
+        c.checkLoraRank(targets, rank);
         Device device = DeviceOption.parse(args);
 
         out.println("device: " + device);

@@ -81,8 +81,14 @@ final class RankSweepCommand implements Command {
         int dim = args.getInt("--dim", 4096, 1);
         int tokens = args.getInt("--tokens", 512, 1);
         int repeats = args.getInt("--repeats", 3, 1);
-        Device device = DeviceOption.parse(args);
         LlamaConfig c = model.config();
+        for (int r : ranks) {
+            c.checkLoraRank(targets, r);
+            if (r > dim) {
+                throw new IllegalArgumentException("LoRA rank " + r + " on the " + dim + "x" + dim + " layer: expected 1.." + dim);
+            }
+        }
+        Device device = DeviceOption.parse(args);
 
         out.println("device: " + device);
         out.printf("LoRA parameters per rank: one %dx%d layer, and %s (%,d parameters) with adapters on %s%n%n", dim, dim,

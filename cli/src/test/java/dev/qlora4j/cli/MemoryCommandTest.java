@@ -33,6 +33,15 @@ class MemoryCommandTest {
     }
 
     @Test
+    void aRankPastAModulesSmallerSideIsRefusedAsFinetuneRefusesIt() {
+        // Llama 2 7B's q_proj is [4096, 4096]: rank 4096 is the most a LoRA of it can use.
+        assertEquals(0, CommandRun.of("memory", "--model", "7b", "--rank", "4096").status());
+        CommandRun r = CommandRun.of("memory", "--model", "7b", "--rank", "100000");
+        assertEquals(1, r.status());
+        assertTrue(r.err().contains("LoRA rank 100000 on q_proj [4096, 4096]: expected 1..4096"), r.err());
+    }
+
+    @Test
     void llama3PresetsHaveTheirPublishedParameterCounts() {
         // The model cards' parameter counts: Llama 3.1 8B and 70B (untied), Llama 3.2 1B and 3B (tied).
         CommandRun byDefault = CommandRun.of("memory");

@@ -164,6 +164,22 @@ public record LlamaConfig(int hiddenSize, int layers, int heads, int kvHeads, in
         return linearParameters() + denseParameters();
     }
 
+    /**
+     * Checks a LoRA rank against the named modules, as attaching the adapters would: every command that
+     * takes a rank (finetune, memory, rank-sweep) refuses the same ranks with the same message.
+     *
+     * @throws IllegalArgumentException for a rank outside [1, min(in, out)] of some target
+     */
+    public void checkLoraRank(java.util.Collection<String> targets, int rank) {
+        for (String m : targets) {
+            int[] s = linearShape(m);
+            if (rank < 1 || rank > Math.min(s[0], s[1])) {
+                throw new IllegalArgumentException("LoRA rank " + rank + " on " + m + " [" + s[0] + ", " + s[1]
+                        + "]: expected 1.." + Math.min(s[0], s[1]) + " (a rank past the smaller side adds nothing)");
+            }
+        }
+    }
+
     /** Parameters of LoRA adapters of rank r on the named modules of every layer: r·(in + out) each. */
     public long loraParameters(java.util.Collection<String> targets, int rank) {
         long n = 0;
