@@ -40,7 +40,8 @@ final class FinetuneCommand implements Command {
                 usage: qlora4j finetune --model DIR --data FILE.jsonl|FILE.txt --out DIR
                                         [--targets q_proj,v_proj|all-linear] [--rank 8] [--alpha 16] [--rslora]
                                         [--steps N | --epochs N] [--batch 4] [--seq 256] [--lr 2e-4] [--warmup N]
-                                        [--clip 1.0] [--save-every 100] [--resume | --overwrite] [--seed 0]
+                                        [--clip 1.0] [--save-every 100] [--keep-checkpoints 3] [--resume | --overwrite]
+                                        [--seed 0]
                                         [--allow-long-context]
                                         [--base-format nf4|nf4-no-dq|fp4|int8|bf16|f32]
                                         %s
@@ -48,8 +49,9 @@ final class FinetuneCommand implements Command {
                 Data: .txt is one text cut into windows of --seq tokens; .jsonl has one object per line with
                 "text", or "prompt" + "completion" (loss on the completion), or "messages" [{"role","content"}]
                 in the model's chat template (loss on the last message). Checkpoints (adapter, AdamW state,
-                step) go to OUT/checkpoints every --save-every steps; --resume continues from the newest and
-                reaches the same weights as an uninterrupted run. The adapter is written to OUT
+                step) go to OUT/checkpoints every --save-every steps, of which the newest --keep-checkpoints and
+                the one at the lowest loss are kept (others removed once the new one is complete); --resume
+                continues from the newest and reaches the same weights as an uninterrupted run. The adapter is written to OUT
                 (adapter_config.json, adapter_model.safetensors), loadable by PEFT and by generate --adapter.
                 The base, the adapters and the optimizer's state live on --device; checkpoints and the
                 adapter are written from there.
@@ -64,7 +66,8 @@ final class FinetuneCommand implements Command {
     @Override
     public int run(List<String> argList, PrintStream out) throws Exception {
         Args args = Args.parse("finetune", argList, Set.of("--model", "--data", "--out", "--targets", "--rank", "--alpha",
-                "--steps", "--epochs", "--batch", "--seq", "--lr", "--warmup", "--clip", "--save-every", "--seed", "--base-format",
+                "--steps", "--epochs", "--batch", "--seq", "--lr", "--warmup", "--clip", "--save-every", "--keep-checkpoints",
+                "--seed", "--base-format",
                 DeviceOption.NAME),
                 Set.of("--resume", "--overwrite", "--rslora", "--allow-long-context"));
         if (!args.positionals().isEmpty()) {
@@ -86,6 +89,7 @@ final class FinetuneCommand implements Command {
         double lr = args.getDouble("--lr", 2e-4);
         double clip = args.getDouble("--clip", 1.0);
         int saveEvery = args.getInt("--save-every", 100, 1);
+        int keep = args.getInt("--keep-checkpoints", 3, 1);
         long seed = args.getInt("--seed", 0);
         BaseFormat format = GenerateCommand.baseFormat(args);
         if (!(lr > 0) || !(clip >= 0)) {
@@ -114,8 +118,8 @@ final class FinetuneCommand implements Command {
                 OutputFolder.prepareForNewRun(outDir, checkpoints, args.has("--overwrite"));
                 OutputFolder.recordRun(checkpoints, modelDir, rank, targets);
             }
-            train(args, out, modelDir, outDir, checkpoints, data, targets, rank, alpha, batch, lr, clip, saveEvery, seed,
-                    format, device, steps, warmup);
+            train(args, out, modelDir, outDir, checkpoints, data, targets, rank, alpha, batch, lr, clip, saveEvery, keep,
+                    seed, format, device, steps, warmup);
         }
         out.println("adapter written to " + outDir + " (adapter_config.json, adapter_model.safetensors)");
         return 0;
@@ -123,7 +127,7 @@ final class FinetuneCommand implements Command {
 
     private static void train(Args args, PrintStream out, Path modelDir, Path outDir, Path checkpoints, FinetuneData data,
                               Set<String> targets, int rank, float alpha, int batch, double lr, double clip, int saveEvery,
-                              long seed, BaseFormat format, Device device, int steps, int warmup) throws Exception {
+                              int keep, long seed, BaseFormat format, Device device, int steps, int warmup) throws Exception {
         try (LlamaModel model = ModelLoader.load(modelDir, format, device)) {
             model.allowLongerContext(args.has("--allow-long-context"));
             model.to(device);
@@ -156,6 +160,7 @@ final class FinetuneCommand implements Command {
                     bar.update(s + 1, String.format("loss %.4f  %,.0f tok/s", loss, tokens / Math.max(1e-9, bar.elapsedSeconds())));
                     if ((s + 1) % saveEvery == 0 && s + 1 < steps) {
                         TrainingCheckpoint.save(checkpoints, model, trainer.optimizer(), s + 1, seed);
+                        CheckpointPruning.afterSave(checkpoints, s + 1, loss, keep);
                     }
                 }
             }

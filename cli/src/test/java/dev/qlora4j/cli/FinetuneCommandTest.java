@@ -111,6 +111,23 @@ class FinetuneCommandTest {
     }
 
     @Test
+    void onlyTheNewestCheckpointsAndTheBestAreKept() throws Exception {
+        Path out = dir.resolve("pruned");
+        String[] run = {"finetune", "--model", base.toString(), "--data", data.toString(), "--out", out.toString(),
+                "--batch", "4", "--steps", "8", "--save-every", "1", "--keep-checkpoints", "2"};
+        assertEquals(0, CommandRun.of(run).status());
+        List<String> left;
+        try (var s = Files.list(out.resolve("checkpoints"))) {
+            left = s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("step-")).sorted().toList();
+        }
+        String best = Files.readString(out.resolve("checkpoints/best")).strip().split(" ")[0];
+        // Steps 1..7 were saved (the last step writes the adapter instead): 6 and 7 stay, and the best.
+        assertTrue(left.contains("step-6") && left.contains("step-7") && left.contains(best), left + ", best " + best);
+        assertTrue(left.size() <= 3, left.toString());
+        assertEquals("step-7", Files.readString(out.resolve("checkpoints/latest")).strip());
+    }
+
+    @Test
     void badDataAndArgumentsAreNamed() throws Exception {
         Path bad = dir.resolve("bad.jsonl");
         Files.writeString(bad, "{\"prompt\": \"S:abcdef>\", \"completion\": \"bcdefg.\"}\n{\"question\": 1}\n");
