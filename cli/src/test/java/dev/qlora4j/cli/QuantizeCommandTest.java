@@ -70,6 +70,48 @@ class QuantizeCommandTest {
     }
 
     @Test
+    void dequantizeRefusesQuantizedPartsItCannotDecode() throws Exception {
+        Path q = dir.resolve("q.safetensors");
+        assertEquals(0, CommandRun.of("quantize", in.toString(), q.toString()).status());
+        String w = "model.layers.0.mlp.up_proj.weight";
+        // No quant_state: the packed bytes would be copied as if they were values.
+        Path noState = rewrite(q, "no-state", m -> m.keySet().removeIf(k -> k.contains("quant_state")));
+        CommandRun r1 = CommandRun.of("dequantize", noState.toString(), dir.resolve("o1.safetensors").toString());
+        assertEquals(1, r1.status());
+        assertTrue(r1.err().contains("\"" + w + "\" has") && r1.err().contains("quant_state"), r1.err());
+        // A quant_map that is not the NF4 code book.
+        Path badMap = rewrite(q, "bad-map", m -> {
+            float[] v = m.get(w + ".quant_map").toFloatArray();
+            v[3] += 0.25f;
+            m.put(w + ".quant_map", Tensor.of(v, 16));
+        });
+        CommandRun r2 = CommandRun.of("dequantize", badMap.toString(), dir.resolve("o2.safetensors").toString());
+        assertEquals(1, r2.status());
+        assertTrue(r2.err().contains(w + ".quant_map\" entry 3"), r2.err());
+        // An INT8 weight without its SCB.
+        Path q8 = dir.resolve("q8.safetensors");
+        assertEquals(0, CommandRun.of("quantize", in.toString(), q8.toString(), "--type", "int8").status());
+        Path noScb = rewrite(q8, "no-scb", m -> m.keySet().removeIf(k -> k.endsWith("SCB")));
+        CommandRun r3 = CommandRun.of("dequantize", noScb.toString(), dir.resolve("o3.safetensors").toString());
+        assertEquals(1, r3.status());
+        assertTrue(r3.err().contains("I8 weight without its") && r3.err().contains("SCB"), r3.err());
+    }
+
+    /** A copy of {@code file}'s tensors, changed by {@code edit}, written as {@code name}.safetensors. */
+    private Path rewrite(Path file, String name, java.util.function.Consumer<Map<String, Tensor>> edit) throws Exception {
+        Path out = dir.resolve(name + ".safetensors");
+        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+            Map<String, Tensor> all = new LinkedHashMap<>();
+            for (String n : f.names()) {
+                all.put(n, f.tensor(n));
+            }
+            edit.accept(all);
+            SafetensorsWriter.write(out, all);
+        }
+        return out;
+    }
+
+    @Test
     void anOutputThatIsTheInputIsRefusedUnlessInPlace() throws Exception {
         byte[] original = Files.readAllBytes(in);
         Path link = Files.createSymbolicLink(dir.resolve("link.safetensors"), in);
