@@ -33,7 +33,7 @@ final class CheckpointPruning {
             }
         }
         if (best == step) {
-            AtomicFile.write(bestFile, "step-" + step + " " + loss + "\n");
+            dev.qlora4j.engine.AtomicFiles.writeString(bestFile, "step-" + step + " " + loss + "\n");
         }
         List<Long> steps = new ArrayList<>();
         try (Stream<Path> s = Files.list(checkpoints)) {

@@ -23,6 +23,6 @@ final class DemoTokenizer {
                 + "  \"post_processor\": null,\n  \"decoder\": null,\n"
                 + "  \"model\": {\"type\": \"BPE\", \"unk_token\": \"_\", \"byte_fallback\": false, \"vocab\": {" + vocab
                 + "}, \"merges\": []}\n}\n";
-        AtomicFile.write(dir.resolve("tokenizer.json"), json);
+        dev.qlora4j.engine.AtomicFiles.writeString(dir.resolve("tokenizer.json"), json);
     }
 }

@@ -101,7 +101,7 @@ final class OutputFolder implements AutoCloseable {
         Files.createDirectories(checkpoints);
         String json = "{\"model\": " + Json.quote(modelDir.toAbsolutePath().toString()) + ", \"rank\": " + rank
                 + ", \"targets\": [" + String.join(", ", new TreeSet<>(targets).stream().map(Json::quote).toList()) + "]}\n";
-        AtomicFile.write(checkpoints.resolve(RUN), json);
+        dev.qlora4j.engine.AtomicFiles.writeString(checkpoints.resolve(RUN), json);
     }
 
     /**

@@ -129,10 +129,10 @@ final class ScalingStudyCommand implements Command {
         String settings = String.format(Locale.ROOT, "NF4 base, shift task, LoRA on %s, %d steps, AdamW lr %s, warmup %d, "
                         + "clip %s, seed %d", String.join(", ", Targets.ordered(targets)), steps, DemoCommand.trim(lr),
                 schedule.warmupSteps(), clip == 0 ? "off" : DemoCommand.trim(clip), seed);
-        AtomicFile.write(dir.resolve("scaling-study.md"), "# LoRA scaling study\n\n" + settings + ".\n\n" + table + "\n"
+        dev.qlora4j.engine.AtomicFiles.writeString(dir.resolve("scaling-study.md"), "# LoRA scaling study\n\n" + settings + ".\n\n" + table + "\n"
                 + conclusions);
-        AtomicFile.write(dir.resolve("scaling-study.csv"), ScalingTable.csv(runs, regimes));
-        AtomicFile.write(dir.resolve("scaling-study.svg"), LossCurvePlot.svg(runs, regimes, kinds, ranks, alphas, steps,
+        dev.qlora4j.engine.AtomicFiles.writeString(dir.resolve("scaling-study.csv"), ScalingTable.csv(runs, regimes));
+        dev.qlora4j.engine.AtomicFiles.writeString(dir.resolve("scaling-study.svg"), LossCurvePlot.svg(runs, regimes, kinds, ranks, alphas, steps,
                 "LoRA scaling study: loss per step, standard (alpha/r) vs rsLoRA (alpha/√r)", settings));
         out.println();
         out.println("Wrote " + dir.resolve("scaling-study.md") + ", " + dir.resolve("scaling-study.csv") + " and "

@@ -214,15 +214,7 @@ public final class LlamaModel implements AutoCloseable {
         } finally {
             made.forEach(Tensor::close);
         }
-        String json = HfConfigWriter.json(config, "float32");
-        Path tmp = java.nio.file.Files.createTempFile(dir, "config.json", ".tmp");
-        try {
-            java.nio.file.Files.writeString(tmp, json);
-            java.nio.file.Files.move(tmp, dir.resolve("config.json"), java.nio.file.StandardCopyOption.ATOMIC_MOVE,
-                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-        } finally {
-            java.nio.file.Files.deleteIfExists(tmp);
-        }
+        dev.qlora4j.engine.AtomicFiles.writeString(dir.resolve("config.json"), HfConfigWriter.json(config, "float32"));
     }
 
     /** Where the model's weights live. */

@@ -124,9 +124,9 @@ public final class MergedCheckpoint {
             files.add(file);
         }
         if (shards.size() > 1) {
-            writeAtomically(out.resolve("model.safetensors.index.json"), indexJson(total, weightMap));
+            dev.qlora4j.engine.AtomicFiles.writeString(out.resolve("model.safetensors.index.json"), indexJson(total, weightMap));
         }
-        writeAtomically(out.resolve("config.json"), config(model.config(), dtype, quantizeNf4));
+        dev.qlora4j.engine.AtomicFiles.writeString(out.resolve("config.json"), config(model.config(), dtype, quantizeNf4));
         if (tokenizerDir != null) {
             for (String f : TOKENIZER_FILES) {
                 if (Files.isRegularFile(tokenizerDir.resolve(f))) {
@@ -233,15 +233,5 @@ public final class MergedCheckpoint {
                     .append(dev.qlora4j.json.Json.quote(e.getValue())).append(++i < weightMap.size() ? ",\n" : "\n");
         }
         return sb.append("  }\n}\n").toString();
-    }
-
-    private static void writeAtomically(Path file, String text) throws IOException {
-        Path tmp = Files.createTempFile(file.getParent(), file.getFileName().toString(), ".tmp");
-        try {
-            Files.writeString(tmp, text);
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
     }
 }

@@ -8,10 +8,8 @@ import dev.qlora4j.engine.safetensors.SafetensorsWriter;
 import dev.qlora4j.json.Json;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -87,13 +85,7 @@ public final class PeftAdapter {
         config.put("task_type", "CAUSAL_LM");
         config.put("use_dora", false);
         config.put("use_rslora", first.rsLora());
-        Path tmp = Files.createTempFile(dir, CONFIG, ".tmp");
-        try {
-            Files.writeString(tmp, pythonJson(config, 0), StandardCharsets.UTF_8);
-            Files.move(tmp, dir.resolve(CONFIG), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        dev.qlora4j.engine.AtomicFiles.writeString(dir.resolve(CONFIG), pythonJson(config, 0));
     }
 
     /**

@@ -9,7 +9,6 @@ import dev.qlora4j.engine.safetensors.SafetensorsWriter;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -46,13 +45,7 @@ public final class TrainingCheckpoint {
         }
         SafetensorsWriter.write(target.resolve("optimizer.safetensors"), moments, Map.of("step", Long.toString(step),
                 "adam_steps", Long.toString(optimizer.steps()), "rng_state", Long.toString(rngState)));
-        Path tmp = Files.createTempFile(dir, "latest", ".tmp");
-        try {
-            Files.writeString(tmp, "step-" + step + "\n");
-            Files.move(tmp, dir.resolve("latest"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        dev.qlora4j.engine.AtomicFiles.writeString(dir.resolve("latest"), "step-" + step + "\n");
     }
 
     private static void put(Map<String, Tensor> out, String name, Tensor[] mv) {

@@ -1,5 +1,6 @@
 package dev.qlora4j.engine.safetensors;
 
+import dev.qlora4j.engine.AtomicFiles;
 import dev.qlora4j.engine.Device;
 import dev.qlora4j.engine.Tensor;
 
@@ -12,8 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.FileAttribute;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -62,7 +61,7 @@ public final class SafetensorsWriter {
                     + SafetensorsFile.MAX_HEADER_BYTES + ", the most a reader accepts");
         }
         Path file = target.toAbsolutePath();
-        Path tmp = Files.createTempFile(file.getParent(), file.getFileName() + ".", ".tmp", permissions(file));
+        Path tmp = AtomicFiles.temporaryBeside(file);
         try {
             try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
                 ByteBuffer length = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length).flip();
@@ -109,19 +108,6 @@ public final class SafetensorsWriter {
             offset = end;
         }
         return layout;
-    }
-
-    /**
-     * The temporary file's permissions: a temporary file is made owner-only, but it becomes the
-     * target, which should be as readable as any new file (the process umask still applies).
-     */
-    private static FileAttribute<?>[] permissions(Path file) {
-        if (!file.getFileSystem().supportedFileAttributeViews().contains("posix")) {
-            return new FileAttribute<?>[0];
-        }
-        return new FileAttribute<?>[] {
-            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-r--r--"))
-        };
     }
 
     private static void writeFully(FileChannel channel, MemorySegment bytes) throws IOException {
