@@ -10,7 +10,8 @@ final class DeviceOption {
     /** The option's paragraph in a usage text. */
     static final String HELP = """
             --device: where the model computes — cpu, cuda (CUDA device 0), cuda:N, or auto (the default):
-            CUDA device 0 when CUDA is usable, else the CPU, saying why in one line on standard error.""";
+            CUDA device 0 when CUDA is usable, else the CPU (saying why in one line on standard error when
+            auto is named; qlora4j info always says).""";
 
     private DeviceOption() {
     }
@@ -22,6 +23,10 @@ final class DeviceOption {
      * @throws IllegalStateException for a CUDA device that cannot be used here, saying why
      */
     static Device parse(Args args) throws UsageException {
+        if (!args.has(NAME)) {
+            // No device named: the preferred one, quietly (info says why CUDA is not used).
+            return Device.preferred().requireUsable();
+        }
         String text = args.get(NAME, "auto");
         Device device;
         try {

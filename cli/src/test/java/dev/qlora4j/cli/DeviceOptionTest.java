@@ -72,6 +72,23 @@ class DeviceOptionTest {
     }
 
     @Test
+    void theCpuFallbackIsSaidOnlyWhenAutoIsNamed() {
+        assumeFalse(CudaProbe.run().usable(), "CUDA is usable here");
+        // The engine says it on the process's standard error, which this test captures.
+        java.io.PrintStream before = System.err;
+        java.io.ByteArrayOutputStream said = new java.io.ByteArrayOutputStream();
+        System.setErr(new java.io.PrintStream(said, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            assertEquals(0, CommandRun.of("memory", "--model", "demo").status());
+            assertFalse(said.toString(java.nio.charset.StandardCharsets.UTF_8).contains("using the CPU"), said.toString());
+            assertEquals(0, CommandRun.of("memory", "--model", "demo", "--device", "auto").status());
+            assertTrue(said.toString(java.nio.charset.StandardCharsets.UTF_8).contains("qlora4j: using the CPU ("), said.toString());
+        } finally {
+            System.setErr(before);
+        }
+    }
+
+    @Test
     void onTheCpuMemoryMeasuresWhatItAlwaysHas() {
         CommandRun r = CommandRun.of("memory", "--model", "demo", "--rank", "8", "--batch", "8", "--seq", "48", "--device", "cpu");
         assertEquals(0, r.status(), r.err());

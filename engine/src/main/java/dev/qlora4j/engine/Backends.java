@@ -71,13 +71,18 @@ final class Backends {
                 : "no backend for " + kind + " devices is on the class or module path";
     }
 
-    /** CUDA device 0 when it can be used, else the CPU with a one-line note on standard error saying why. */
-    static Device autoDevice() {
+    /**
+     * CUDA device 0 when it can be used, else the CPU; with {@code sayWhy}, a one-line note on standard
+     * error says why the CPU was chosen.
+     */
+    static Device autoDevice(boolean sayWhy) {
         Device.Availability cuda = availability(Device.Kind.CUDA);
         if (cuda.usable()) {
             return Device.cuda(0);
         }
-        System.err.println("qlora4j: using the CPU (" + cuda.detail() + ")");
+        if (sayWhy) {
+            System.err.println("qlora4j: using the CPU (" + cuda.detail() + ")");
+        }
         return Device.CPU;
     }
 }

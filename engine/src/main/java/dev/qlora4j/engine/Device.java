@@ -53,7 +53,7 @@ public record Device(Kind kind, int index) {
             }
         }
         if (t.equals("auto")) {
-            return Backends.autoDevice();
+            return Backends.autoDevice(true);
         }
         throw new IllegalArgumentException("device \"" + text + "\": expected cpu, cuda, cuda:N or auto");
     }
@@ -68,6 +68,14 @@ public record Device(Kind kind, int index) {
     public Device requireUsable() {
         Backends.of(this);
         return this;
+    }
+
+    /**
+     * CUDA device 0 when it can be used, else the CPU, without a word: what a program picks when its
+     * user named no device ({@link #parse}{@code ("auto")} says why when it falls back).
+     */
+    public static Device preferred() {
+        return Backends.autoDevice(false);
     }
 
     /** The allocator that owns this device's memory: its live, peak and pooled bytes. */
