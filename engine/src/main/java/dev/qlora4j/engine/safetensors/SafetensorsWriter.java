@@ -9,9 +9,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -76,10 +74,10 @@ public final class SafetensorsWriter {
                 // On disk before the rename makes it visible, so a crash cannot leave a renamed but empty file.
                 channel.force(true);
             }
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            AtomicFiles.commit(tmp, file);
         } catch (Throwable t) {
             try {
-                Files.deleteIfExists(tmp);
+                AtomicFiles.discard(tmp);
             } catch (IOException suppressed) {
                 t.addSuppressed(suppressed);
             }
