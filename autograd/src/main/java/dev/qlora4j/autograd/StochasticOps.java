@@ -61,7 +61,7 @@ final class StochasticOps {
         float[] slope = new float[v.length];
         for (int i = 0; i < v.length; i++) {
             double xi = v[i];
-            double t = Math.tanh(C * (xi + K * xi * xi * xi));
+            double t = StrictMath.tanh(C * (xi + K * xi * xi * xi));
             out[i] = (float) (0.5 * xi * (1 + t));
             slope[i] = (float) (0.5 * (1 + t) + 0.5 * xi * (1 - t * t) * C * (1 + 3 * K * xi * xi));
         }

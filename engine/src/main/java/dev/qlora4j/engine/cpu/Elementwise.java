@@ -5,7 +5,6 @@ import dev.qlora4j.engine.Tensor;
 import dev.qlora4j.engine.UnaryOp;
 import dev.qlora4j.engine.spi.VectorWidth;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
@@ -32,32 +31,45 @@ final class Elementwise {
         return switch (op) {
             case NEG -> x.neg();
             case ABS -> x.abs();
-            case EXP -> x.lanewise(VectorOperators.EXP);
-            case LOG -> x.lanewise(VectorOperators.LOG);
+            case EXP -> ReproducibleExp.exp(x);
+            case LOG -> eachLane(x, UnaryOp.LOG);
             case SQRT -> x.sqrt();
             case RSQRT -> x.broadcast(1f).div(x.sqrt());
             case SQUARE -> x.mul(x);
             case RECIPROCAL -> x.broadcast(1f).div(x);
-            case TANH -> x.lanewise(VectorOperators.TANH);
-            case SIGMOID -> x.broadcast(1f).div(x.neg().lanewise(VectorOperators.EXP).add(1f));
-            case SILU -> x.div(x.neg().lanewise(VectorOperators.EXP).add(1f));
+            case TANH -> eachLane(x, UnaryOp.TANH);
+            case SIGMOID -> x.broadcast(1f).div(ReproducibleExp.exp(x.neg()).add(1f));
+            case SILU -> x.div(ReproducibleExp.exp(x.neg()).add(1f));
             case RELU -> x.max(0f);
         };
+    }
+
+    /**
+     * The scalar form in each lane. For log and tanh, whose {@code lanewise} forms give different
+     * last bits in C2 than in the other tiers (so results would depend on JIT timing), and which no
+     * training step runs in a hot loop.
+     */
+    private static FloatVector eachLane(FloatVector x, UnaryOp op) {
+        float[] lanes = x.toArray();
+        for (int i = 0; i < lanes.length; i++) {
+            lanes[i] = apply(op, lanes[i]);
+        }
+        return FloatVector.fromArray(S, lanes, 0);
     }
 
     static float apply(UnaryOp op, float x) {
         return switch (op) {
             case NEG -> -x;
             case ABS -> Math.abs(x);
-            case EXP -> (float) Math.exp(x);
-            case LOG -> (float) Math.log(x);
+            case EXP -> ReproducibleExp.exp(x);
+            case LOG -> (float) StrictMath.log(x);
             case SQRT -> (float) Math.sqrt(x);
             case RSQRT -> 1f / (float) Math.sqrt(x);
             case SQUARE -> x * x;
             case RECIPROCAL -> 1f / x;
-            case TANH -> (float) Math.tanh(x);
-            case SIGMOID -> 1f / (1f + (float) Math.exp(-x));
-            case SILU -> x / (1f + (float) Math.exp(-x));
+            case TANH -> (float) StrictMath.tanh(x);
+            case SIGMOID -> 1f / (1f + ReproducibleExp.exp(-x));
+            case SILU -> x / (1f + ReproducibleExp.exp(-x));
             case RELU -> Math.max(x, 0f);
         };
     }

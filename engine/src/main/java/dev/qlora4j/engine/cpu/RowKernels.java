@@ -4,7 +4,6 @@ import dev.qlora4j.engine.ReduceOp;
 import dev.qlora4j.engine.Tensor;
 import dev.qlora4j.engine.spi.VectorWidth;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
@@ -57,24 +56,24 @@ final class RowKernels {
             FloatVector vsum = FloatVector.zero(S);
             int i = 0;
             for (int bound = S.loopBound(n); i < bound; i += S.length()) {
-                FloatVector e = FloatVector.fromMemorySegment(S, s, in + i * 4L, LE).sub(vmax).lanewise(VectorOperators.EXP);
+                FloatVector e = ReproducibleExp.exp(FloatVector.fromMemorySegment(S, s, in + i * 4L, LE).sub(vmax));
                 vsum = vsum.add(e);
                 e.intoMemorySegment(d, o + i * 4L, LE);
             }
             float sum = VectorWidth.sumLanes(vsum);
             for (; i < n; i++) {
-                float e = (float) Math.exp(s.get(FLOAT, in + i * 4L) - max);
+                float e = ReproducibleExp.exp(s.get(FLOAT, in + i * 4L) - max);
                 sum += e;
                 d.set(FLOAT, o + i * 4L, e);
             }
             // Pass 2: normalise.
             if (log) {
-                FloatVector shift = FloatVector.broadcast(S, max + (float) Math.log(sum));
+                FloatVector shift = FloatVector.broadcast(S, max + (float) StrictMath.log(sum));
                 i = 0;
                 for (int bound = S.loopBound(n); i < bound; i += S.length()) {
                     FloatVector.fromMemorySegment(S, s, in + i * 4L, LE).sub(shift).intoMemorySegment(d, o + i * 4L, LE);
                 }
-                float sh = max + (float) Math.log(sum);
+                float sh = max + (float) StrictMath.log(sum);
                 for (; i < n; i++) {
                     d.set(FLOAT, o + i * 4L, s.get(FLOAT, in + i * 4L) - sh);
                 }

@@ -108,7 +108,7 @@ final class TrainingKernels {
             for (int j = 0; j < v; j++) {
                 long k = (i * v + j) * 4;
                 float g = t == ignoreIndex ? 0f
-                        : ((float) Math.exp(ls.get(F, lsm.byteOffset() + k)) - (j == t ? 1f : 0f)) * scale;
+                        : (ReproducibleExp.exp(ls.get(F, lsm.byteOffset() + k)) - (j == t ? 1f : 0f)) * scale;
                 os.set(F, out.byteOffset() + k, g);
             }
         }
