@@ -139,8 +139,9 @@ final class DemoCommand implements Command {
             String without = DemoTask.complete(model, DemoTask.Kind.SHIFT, List.of(word)).get(0);
             out.printf("   sample: %s  with the adapter -> %s   without -> %s%n", DemoTask.prompt(DemoTask.Kind.SHIFT, word),
                     with, without);
-            out.printf("   try: ./qlora4j generate --model %s --adapter %s --prompt '%s'%n", base, adapter,
-                    DemoTask.prompt(DemoTask.Kind.SHIFT, word));
+            // The same greedy decoding of the same number of tokens as the sample above, so it prints that sample.
+            out.printf("   try: ./qlora4j generate --model %s --adapter %s --prompt '%s' --temperature 0 --max-tokens %d%n",
+                    base, adapter, DemoTask.prompt(DemoTask.Kind.SHIFT, word), DemoTask.LENGTH - DemoTask.PROMPT);
             return copyOff == copyBefore ? 0 : 1;
         }
     }

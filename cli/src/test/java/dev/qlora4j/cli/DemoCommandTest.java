@@ -46,6 +46,19 @@ class DemoCommandTest {
             assertArrayEquals(new int[]{64, 8}, f.info("base_model.model.model.layers.1.self_attn.v_proj.lora_B.weight").shape().dims());
         }
         assertTrue(Files.isRegularFile(dir.resolve("base/config.json")) && Files.isRegularFile(dir.resolve("base/tokenizer.json")));
+
+        // The "try:" line is a command that prints the sample shown above it.
+        Matcher sample = Pattern.compile("sample: (\\S+)  with the adapter -> (\\S+)").matcher(out);
+        Matcher tryLine = Pattern.compile("try: \\./qlora4j (.*)").matcher(out);
+        assertTrue(sample.find() && tryLine.find(), out);
+        java.util.List<String> args = new java.util.ArrayList<>();
+        Matcher word = Pattern.compile("'([^']*)'|(\\S+)").matcher(tryLine.group(1));
+        while (word.find()) {
+            args.add(word.group(1) != null ? word.group(1) : word.group(2));
+        }
+        CommandRun tried = CommandRun.of(args.toArray(String[]::new));
+        assertEquals(0, tried.status(), tried.err());
+        assertEquals(sample.group(1) + sample.group(2), tried.out().strip(), "what the try: line prints");
     }
 
     @Test
