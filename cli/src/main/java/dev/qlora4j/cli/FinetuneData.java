@@ -47,12 +47,12 @@ final class FinetuneData {
         List<Example> out = new ArrayList<>();
         String name = file.getFileName().toString();
         if (name.endsWith(".txt")) {
-            int[] ids = tokenizer.encode(Files.readString(file), true);
+            int[] ids = tokenizer.encode(utf8(file), true);
             for (int start = 0; start + 1 < ids.length; start += seq) {
                 out.add(new Example(java.util.Arrays.copyOfRange(ids, start, Math.min(ids.length, start + seq + 1)), 0));
             }
         } else if (name.endsWith(".jsonl")) {
-            List<String> lines = Files.readAllLines(file);
+            List<String> lines = utf8(file).lines().toList();
             for (int i = 0; i < lines.size(); i++) {
                 if (!lines.get(i).isBlank()) {
                     out.add(example(lines.get(i), file, i + 1, tokenizer, template, seq));
@@ -65,6 +65,19 @@ final class FinetuneData {
             throw new IllegalArgumentException(file + ": no training examples (an example needs at least two tokens)");
         }
         return new FinetuneData(out);
+    }
+
+    /** The file's text, or an error naming the first byte that is not UTF-8 (a binary file given by mistake). */
+    private static String utf8(Path file) throws IOException {
+        byte[] bytes = Files.readAllBytes(file);
+        java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(bytes);
+        try {
+            return java.nio.charset.StandardCharsets.UTF_8.newDecoder().decode(in).toString();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            int at = in.position();
+            throw new IllegalArgumentException(file + ": not UTF-8 text: byte " + at + " is 0x"
+                    + String.format("%02x", bytes[at] & 0xff) + "; expected a UTF-8 .jsonl or .txt data file");
+        }
     }
 
     private static Example example(String line, Path file, int lineNo, Tokenizer tokenizer, ChatTemplate template, int seq) {

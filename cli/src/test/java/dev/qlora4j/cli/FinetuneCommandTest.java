@@ -135,6 +135,11 @@ class FinetuneCommandTest {
         assertEquals(1, r.status());
         assertTrue(r.err().contains("line 2") && r.err().contains("\"prompt\" and \"completion\""), r.err());
         assertFalse(Files.exists(dir.resolve("x")), "nothing written");
+        // A binary file given by mistake: the byte that is not UTF-8 is named (0xC3 then 0x28 is no sequence).
+        Path binary = Files.write(dir.resolve("weights.jsonl"), new byte[]{'{', '"', (byte) 0xc3, 0x28, 0});
+        CommandRun b = CommandRun.of("finetune", "--model", base.toString(), "--data", binary.toString(), "--out", dir.resolve("x").toString());
+        assertEquals(1, b.status());
+        assertTrue(b.err().contains("weights.jsonl: not UTF-8 text: byte 2 is 0xc3"), b.err());
         assertEquals(2, CommandRun.of("finetune", "--model", base.toString(), "--out", "y").status());
         assertEquals(2, CommandRun.of("finetune", "--model", base.toString(), "--data", data.toString(), "--out", "y",
                 "--steps", "3", "--epochs", "1").status());
