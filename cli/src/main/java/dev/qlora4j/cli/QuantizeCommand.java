@@ -90,10 +90,11 @@ final class QuantizeCommand implements Command {
             for (String name : file.names()) {
                 TensorInfo info = file.info(name);
                 boolean wanted = !args.has("--include") || include.matcher(name).find();
-                boolean quantizable = info.dtype().isFloatingPoint() && info.shape().rank() == 2;
+                // A zero-size tensor has no block to quantize: it is copied unchanged, like a norm.
+                boolean quantizable = info.dtype().isFloatingPoint() && info.shape().rank() == 2 && info.shape().numel() > 0;
                 if (wanted && args.has("--include") && !quantizable) {
                     throw new IllegalArgumentException("--include matches \"" + name + "\" (" + info.dtype() + " "
-                            + info.shape() + "); only 2-D F32, BF16 or F16 tensors can be quantized");
+                            + info.shape() + "); only non-empty 2-D F32, BF16 or F16 tensors can be quantized");
                 }
                 try (Tensor t = file.tensor(name)) {
                     if (!(wanted && quantizable)) {

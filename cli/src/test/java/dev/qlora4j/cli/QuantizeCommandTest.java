@@ -70,6 +70,35 @@ class QuantizeCommandTest {
     }
 
     @Test
+    void zeroSizeTensorsAreCopiedUnchangedAndRefusedByTheQuantizerByName() throws Exception {
+        Path empty = dir.resolve("empty.safetensors");
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        tensors.put("rows.weight", Tensor.zeros(DType.F32, 0, 128));
+        tensors.put("cols.weight", Tensor.zeros(DType.BF16, 64, 0));
+        tensors.put("w.weight", Tensor.of(new float[64 * 64], 64, 64));
+        try {
+            SafetensorsWriter.write(empty, tensors);
+        } finally {
+            tensors.values().forEach(Tensor::close);
+        }
+        Path out = dir.resolve("empty-q.safetensors");
+        CommandRun r = CommandRun.of("quantize", empty.toString(), out.toString());
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.out().startsWith("quantized 1 tensor(s)"), r.out());
+        try (SafetensorsFile f = SafetensorsFile.open(out)) {
+            assertEquals(DType.F32, f.info("rows.weight").dtype());
+            assertArrayEquals(new int[]{0, 128}, f.info("rows.weight").shape().dims());
+            assertEquals(DType.BF16, f.info("cols.weight").dtype());
+            assertArrayEquals(new int[]{64, 0}, f.info("cols.weight").shape().dims());
+        }
+        try (Tensor t = Tensor.zeros(DType.F32, 0, 128)) {
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> FourBitWeight.quantize(t, QuantType.NF4, 64, true));
+            assertTrue(e.getMessage().startsWith("quantize: ") && e.getMessage().contains("has no elements"), e.getMessage());
+        }
+    }
+
+    @Test
     void dequantizeRefusesQuantizedPartsItCannotDecode() throws Exception {
         Path q = dir.resolve("q.safetensors");
         assertEquals(0, CommandRun.of("quantize", in.toString(), q.toString()).status());

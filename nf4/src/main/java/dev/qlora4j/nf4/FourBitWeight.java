@@ -75,6 +75,10 @@ public final class FourBitWeight implements QuantizedWeight {
             throw new IllegalArgumentException("quantize: " + w.describe() + " has dtype " + w.dtype()
                     + "; expected F32, BF16 or F16");
         }
+        if (w.numel() == 0) {
+            // No block, so no absmax to store or average: nothing a 4-bit weight could hold.
+            throw new IllegalArgumentException("quantize: " + w.describe() + " has no elements; expected at least one");
+        }
         float[] x;
         try (Tensor c = Ops.cast(w, DType.F32)) {
             x = c.toFloatArray();

@@ -32,9 +32,9 @@ public final class Int8Weight implements QuantizedWeight {
     /** Quantizes a 2-D floating-point weight [rows, cols] row by row. */
     public static Int8Weight quantize(Tensor w) {
         w.checkOpen("quantize int8");
-        if (w.rank() != 2 || !w.dtype().isFloatingPoint()) {
+        if (w.rank() != 2 || !w.dtype().isFloatingPoint() || w.numel() == 0) {
             throw new IllegalArgumentException("quantize int8: " + w.describe()
-                    + "; expected a 2-D F32, BF16 or F16 weight [out, in]");
+                    + "; expected a non-empty 2-D F32, BF16 or F16 weight [out, in]");
         }
         int rows = w.dim(0);
         int cols = w.dim(1);
