@@ -84,8 +84,13 @@ public final class AtomicFiles {
                 channel.force(true);
             }
             commit(tmp, file);
-        } finally {
-            discard(tmp);
+        } catch (IOException | RuntimeException e) {
+            try {
+                discard(tmp);
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
         }
     }
 
