@@ -74,7 +74,7 @@ public final class Main {
             err.println(c.usage());
             return 2;
         } catch (Exception | OutOfMemoryError e) {
-            err.println("qlora4j " + c.name() + ": " + e.getMessage());
+            err.println("qlora4j " + c.name() + ": " + FailureMessage.of(e));
             if (Boolean.getBoolean("qlora4j.debug")) {
                 e.printStackTrace(err);
             }

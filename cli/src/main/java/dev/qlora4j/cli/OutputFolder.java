@@ -116,7 +116,7 @@ final class OutputFolder implements AutoCloseable {
             throw new IllegalArgumentException(checkpoints + ": no " + RUN + " recording the run to resume; "
                     + "start afresh with --overwrite");
         }
-        if (!(Json.parse(Files.readAllBytes(run)) instanceof Map<?, ?> m)) {
+        if (!(Json.parse(run) instanceof Map<?, ?> m)) {
             throw new IllegalArgumentException(run + ": not a JSON object; start afresh with --overwrite");
         }
         StringBuilder differs = new StringBuilder();

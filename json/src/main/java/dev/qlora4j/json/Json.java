@@ -1,7 +1,10 @@
 package dev.qlora4j.json;
 
+import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -68,6 +71,22 @@ public final class Json {
      */
     public static Object parse(String text) {
         return parse(text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * The value of the JSON file {@code file}.
+     *
+     * @throws JsonException whose message starts with the file's name, as {@link #parse(byte[])}
+     * @throws IOException   when the file cannot be read (a missing file is a
+     *                       {@link java.nio.file.NoSuchFileException})
+     */
+    public static Object parse(Path file) throws IOException {
+        byte[] bytes = Files.readAllBytes(file);
+        try {
+            return parse(bytes);
+        } catch (JsonException e) {
+            throw e.in(file.toString());
+        }
     }
 
     /**

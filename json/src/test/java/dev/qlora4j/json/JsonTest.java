@@ -275,4 +275,17 @@ class JsonTest {
         assertEquals("true", Json.describe(true));
         assertEquals("null", Json.describe(null));
     }
+
+    // ---- files ----------------------------------------------------------------------------------
+
+    @Test
+    void aFileIsReadAndItsErrorsLeadWithItsName(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path good = java.nio.file.Files.writeString(dir.resolve("good.json"), "{\"a\": [1, 2]}");
+        assertEquals(Map.of("a", List.of(1L, 2L)), Json.parse(good));
+        java.nio.file.Path bad = java.nio.file.Files.writeString(dir.resolve("bad.json"), "{\"a\": [1, 2}");
+        JsonException e = assertThrows(JsonException.class, () -> Json.parse(bad));
+        assertEquals(bad + ": not valid JSON: at byte 11: expected ',' or ']' after an array element, found '}'", e.getMessage());
+        assertEquals(11, e.position());
+        assertThrows(java.nio.file.NoSuchFileException.class, () -> Json.parse(dir.resolve("missing.json")));
+    }
 }

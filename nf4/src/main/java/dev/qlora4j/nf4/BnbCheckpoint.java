@@ -5,6 +5,7 @@ import dev.qlora4j.engine.Ops;
 import dev.qlora4j.engine.Shape;
 import dev.qlora4j.engine.Tensor;
 import dev.qlora4j.json.Json;
+import dev.qlora4j.json.JsonException;
 import dev.qlora4j.engine.safetensors.SafetensorsFile;
 
 import java.lang.foreign.MemorySegment;
@@ -167,14 +168,24 @@ public final class BnbCheckpoint {
         Map<?, ?> state;
         try (Tensor s = f.tensor(stateKey)) {
             byte[] bytes = s.segment().asSlice(s.byteOffset(), s.numel()).toArray(ValueLayout.JAVA_BYTE);
-            Object parsed = Json.parse(bytes);
+            Object parsed;
+            try {
+                parsed = Json.parse(bytes);
+            } catch (JsonException e) {
+                throw e.in(f.path() + ": " + stateKey);
+            }
             if (!(parsed instanceof Map<?, ?> m)) {
                 throw new IllegalArgumentException(f.path() + ": " + stateKey + " is not a JSON object");
             }
             state = m;
         }
         QuantType type = QuantType.fromJsonName(string(state, "quant_type", stateKey));
-        int blocksize = Math.toIntExact(number(state, "blocksize", stateKey).longValue());
+        Number blocksizeValue = number(state, "blocksize", stateKey);
+        if (blocksizeValue.doubleValue() != blocksizeValue.intValue()) {
+            throw new IllegalArgumentException(f.path() + ": " + stateKey + ": blocksize " + blocksizeValue
+                    + "; expected one of bitsandbytes' block sizes (64 by default)");
+        }
+        int blocksize = blocksizeValue.intValue();
         FourBitWeight.checkBlocksize(stateKey, blocksize);
         DType dtype = fromTorchName(string(state, "dtype", stateKey));
         if (!(state.get("shape") instanceof List<?> dimList) || dimList.isEmpty()) {
@@ -182,25 +193,42 @@ public final class BnbCheckpoint {
         }
         long[] dims = new long[dimList.size()];
         for (int i = 0; i < dims.length; i++) {
-            dims[i] = ((Number) dimList.get(i)).longValue();
+            if (!(dimList.get(i) instanceof Number d) || d.doubleValue() != d.longValue()) {
+                throw new IllegalArgumentException(f.path() + ": " + stateKey + ": shape " + dimList
+                        + " holds " + Json.describe(dimList.get(i)) + "; expected whole numbers");
+            }
+            dims[i] = d.longValue();
         }
         Shape shape = Shape.of(dims);
         long n = shape.numel();
         long nb = (n + blocksize - 1) / blocksize;
-        boolean dq = state.containsKey("nested_offset");
-        Tensor packed = read(f, name, DType.U8, (n + 1) / 2);
-        Tensor absmax = read(f, name + ".absmax", dq ? DType.U8 : DType.F32, nb);
-        if (!dq) {
-            return new FourBitWeight(type, blocksize, dtype, shape, packed, absmax, null, 0f, null);
+        // As bitsandbytes' QuantState.from_dict: a nested_absmax tensor means double quantization; the
+        // state's nested_offset and the nested code book must then be there too, and are named when not.
+        boolean dq = f.contains(name + ".nested_absmax") || state.containsKey("nested_offset");
+        float offset = dq ? (float) number(state, "nested_offset", stateKey).doubleValue() : 0f;
+        List<Tensor> copied = new ArrayList<>();
+        try {
+            Tensor packed = keep(copied, read(f, name, DType.U8, (n + 1) / 2));
+            Tensor absmax = keep(copied, read(f, name + ".absmax", dq ? DType.U8 : DType.F32, nb));
+            if (!dq) {
+                return new FourBitWeight(type, blocksize, dtype, shape, packed, absmax, null, 0f, null);
+            }
+            long nested = (nb + FourBitWeight.NESTED_BLOCKSIZE - 1) / FourBitWeight.NESTED_BLOCKSIZE;
+            Tensor nestedAbsmax = keep(copied, read(f, name + ".nested_absmax", DType.F32, nested));
+            float[] nestedCode;
+            try (Tensor map = read(f, name + ".nested_quant_map", DType.F32, 256)) {
+                nestedCode = map.toFloatArray();
+            }
+            return new FourBitWeight(type, blocksize, dtype, shape, packed, absmax, nestedAbsmax, offset, nestedCode);
+        } catch (RuntimeException e) {
+            copied.forEach(Tensor::close); // a refused weight leaves no native memory behind
+            throw e;
         }
-        long nested = (nb + FourBitWeight.NESTED_BLOCKSIZE - 1) / FourBitWeight.NESTED_BLOCKSIZE;
-        Tensor nestedAbsmax = read(f, name + ".nested_absmax", DType.F32, nested);
-        float[] nestedCode;
-        try (Tensor map = read(f, name + ".nested_quant_map", DType.F32, 256)) {
-            nestedCode = map.toFloatArray();
-        }
-        float offset = (float) number(state, "nested_offset", stateKey).doubleValue();
-        return new FourBitWeight(type, blocksize, dtype, shape, packed, absmax, nestedAbsmax, offset, nestedCode);
+    }
+
+    private static Tensor keep(List<Tensor> copied, Tensor t) {
+        copied.add(t);
+        return t;
     }
 
     /** Reads the LLM.int8 weight {@code name} and its row scales. */

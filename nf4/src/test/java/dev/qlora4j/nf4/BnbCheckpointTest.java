@@ -121,4 +121,45 @@ class BnbCheckpointTest {
             }
         }
     }
+
+    /** Writes a double-quantized NF4 weight whose quant_state JSON is passed through {@code edit}. */
+    private Path withQuantState(String file, java.util.function.UnaryOperator<String> edit) throws Exception {
+        Path out = dir.resolve(file);
+        try (Tensor w = random(64, 128, DType.F32, 3); FourBitWeight q = FourBitWeight.quantize(w, QuantType.NF4, 64, true)) {
+            Map<String, Tensor> tensors = new java.util.LinkedHashMap<>(BnbCheckpoint.tensors("m.weight", q));
+            String key = "m.weight.quant_state.bitsandbytes__nf4";
+            byte[] json = edit.apply(BnbCheckpoint.stateJson(q)).getBytes(StandardCharsets.UTF_8);
+            Tensor state = Tensor.empty(DType.U8, json.length);
+            java.lang.foreign.MemorySegment.copy(json, 0, state.segment(), java.lang.foreign.ValueLayout.JAVA_BYTE,
+                    state.byteOffset(), json.length);
+            tensors.put(key, state).close();
+            try {
+                SafetensorsWriter.write(out, tensors);
+            } finally {
+                tensors.values().forEach(Tensor::close);
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void aBrokenQuantStateIsNamedForWhatIsWrong() throws Exception {
+        Path noOffset = withQuantState("no-offset.safetensors", s -> s.replaceAll(", \"nested_offset\": [^,}]*", ""));
+        try (SafetensorsFile f = SafetensorsFile.open(noOffset)) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> BnbCheckpoint.readFourBit(f, "m.weight"));
+            assertEquals(true, e.getMessage().contains("m.weight.quant_state.bitsandbytes__nf4: quant_state needs a number \"nested_offset\""),
+                    e.getMessage());
+        }
+        Path notJson = withQuantState("not-json.safetensors", s -> s.substring(0, s.length() - 1));
+        try (SafetensorsFile f = SafetensorsFile.open(notJson)) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> BnbCheckpoint.readFourBit(f, "m.weight"));
+            assertEquals(true, e.getMessage().startsWith(notJson + ": m.weight.quant_state.bitsandbytes__nf4: not valid JSON: at byte "),
+                    e.getMessage());
+        }
+        Path stringShape = withQuantState("string-shape.safetensors", s -> s.replace("\"shape\": [64, 128]", "\"shape\": [\"64\", 128]"));
+        try (SafetensorsFile f = SafetensorsFile.open(stringShape)) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> BnbCheckpoint.readFourBit(f, "m.weight"));
+            assertEquals(true, e.getMessage().contains("holds the string \"64\"; expected whole numbers"), e.getMessage());
+        }
+    }
 }

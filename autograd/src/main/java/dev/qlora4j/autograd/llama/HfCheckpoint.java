@@ -36,11 +36,20 @@ final class HfCheckpoint implements AutoCloseable {
                 SafetensorsFile f = c.file(single);
                 f.names().forEach(n -> c.fileOf.put(n, f));
             } else if (Files.isRegularFile(index)) {
-                if (!(Json.parse(Files.readAllBytes(index)) instanceof Map<?, ?> m) || !(m.get("weight_map") instanceof Map<?, ?> map)) {
+                if (!(Json.parse(index) instanceof Map<?, ?> m) || !(m.get("weight_map") instanceof Map<?, ?> map)) {
                     throw new IllegalArgumentException(index + ": expected {\"weight_map\": {name: file}}");
                 }
                 for (Map.Entry<?, ?> e : map.entrySet()) {
-                    c.fileOf.put((String) e.getKey(), c.file(dir.resolve((String) e.getValue())));
+                    if (!(e.getValue() instanceof String shard)) {
+                        throw new IllegalArgumentException(index + ": weight_map[" + Json.quote(String.valueOf(e.getKey()))
+                                + "] is " + Json.describe(e.getValue()) + "; expected the name of a .safetensors file");
+                    }
+                    Path shardFile = dir.resolve(shard);
+                    if (!Files.isRegularFile(shardFile)) {
+                        throw new IllegalArgumentException(index + " puts " + e.getKey() + " in " + Json.quote(shard)
+                                + ", which is not a file in " + dir + "; is a shard missing from the download?");
+                    }
+                    c.fileOf.put((String) e.getKey(), c.file(shardFile));
                 }
             } else {
                 throw new IllegalArgumentException(dir + ": no model.safetensors or model.safetensors.index.json");

@@ -29,7 +29,7 @@ final class HfConfig {
         if (!Files.isRegularFile(file)) {
             throw new IllegalArgumentException(file + ": no such file; expected a Hugging Face model folder with config.json");
         }
-        if (!(Json.parse(Files.readAllBytes(file)) instanceof Map<?, ?> m)) {
+        if (!(Json.parse(file) instanceof Map<?, ?> m)) {
             throw new IllegalArgumentException(file + ": expected a JSON object");
         }
         return parse(file, m);
@@ -77,10 +77,19 @@ final class HfConfig {
         boolean outputBias = !qwen2 && attentionBias;
         boolean mlpBias = bool(file, m, "mlp_bias", false);
         int slidingWindow = slidingWindow(file, m, modelType, maxPositions);
-        return new LlamaConfig(hidden, integer(file, m, "num_hidden_layers", null), heads, kvHeads,
-                integer(file, m, "intermediate_size", null), integer(file, m, "vocab_size", null),
-                (float) number(file, m, "rms_norm_eps", 1e-6), bool(file, m, "tie_word_embeddings", false), headDim,
-                rotary(file, m, maxPositions), maxPositions, qkvBias, outputBias, mlpBias, slidingWindow);
+        int layers = integer(file, m, "num_hidden_layers", null);
+        int intermediate = integer(file, m, "intermediate_size", null);
+        int vocab = integer(file, m, "vocab_size", null);
+        float eps = (float) number(file, m, "rms_norm_eps", 1e-6);
+        boolean tied = bool(file, m, "tie_word_embeddings", false);
+        Rotary rotary = rotary(file, m, maxPositions);
+        try {
+            return new LlamaConfig(hidden, layers, heads, kvHeads, intermediate, vocab, eps, tied, headDim,
+                    rotary, maxPositions, qkvBias, outputBias, mlpBias, slidingWindow);
+        } catch (IllegalArgumentException e) {
+            // The sizes were each valid alone; the relation between them is not. Name the file they came from.
+            throw new IllegalArgumentException(file + ": " + e.getMessage().replaceFirst("^Llama config: ", ""), e);
+        }
     }
 
     /** Mistral's window (when it is shorter than the model's context), or Qwen2's when switched on; else 0. */

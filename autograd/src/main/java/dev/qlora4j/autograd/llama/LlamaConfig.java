@@ -31,7 +31,11 @@ public record LlamaConfig(int hiddenSize, int layers, int heads, int kvHeads, in
     public LlamaConfig {
         if (hiddenSize <= 0 || layers <= 0 || heads <= 0 || kvHeads <= 0 || intermediateSize <= 0 || vocabSize <= 0
                 || headDim <= 0 || maxPositions <= 0 || slidingWindow < 0) {
-            throw new IllegalArgumentException("Llama config " + this + ": every size must be positive");
+            // Not "this": a compact constructor runs before the fields are assigned, so the record would print zeros.
+            throw new IllegalArgumentException("Llama config: hidden " + hiddenSize + ", layers " + layers + ", heads " + heads
+                    + ", key/value heads " + kvHeads + ", intermediate " + intermediateSize + ", vocab " + vocabSize
+                    + ", head_dim " + headDim + ", max positions " + maxPositions + ", sliding window " + slidingWindow
+                    + "; expected every size positive (the sliding window 0 or more)");
         }
         if (heads % kvHeads != 0 || headDim % 2 != 0) {
             throw new IllegalArgumentException("Llama config: " + heads + " heads, " + kvHeads + " key/value heads, head_dim "

@@ -97,13 +97,23 @@ public final class PeftAdapter {
      *         modules_to_save, per-layer or per-module patterns, ...), before any weight is read
      */
     public static void load(Path dir, LlamaModel model) throws IOException {
-        Object parsed = Json.parse(Files.readAllBytes(dir.resolve(CONFIG)));
+        requireAdapterFolder(dir);
+        Object parsed = Json.parse(dir.resolve(CONFIG));
         if (!(parsed instanceof Map<?, ?> config) || !"LORA".equals(config.get("peft_type"))) {
             throw new IllegalArgumentException(dir.resolve(CONFIG) + ": expected a PEFT LoRA config (\"peft_type\": \"LORA\")");
         }
         PeftFeatures.check(dir.resolve(CONFIG), config);
-        int r = ((Number) config.get("r")).intValue();
-        float alpha = ((Number) config.get("lora_alpha")).floatValue();
+        Path configFile = dir.resolve(CONFIG);
+        if (!(config.get("r") instanceof Number rank) || rank.doubleValue() != rank.intValue() || rank.intValue() < 1) {
+            throw new IllegalArgumentException(configFile + ": \"r\" is " + Json.describe(config.get("r"))
+                    + "; expected the LoRA rank, a whole number of at least 1");
+        }
+        if (!(config.get("lora_alpha") instanceof Number alphaValue) || !Double.isFinite(alphaValue.doubleValue())) {
+            throw new IllegalArgumentException(configFile + ": \"lora_alpha\" is " + Json.describe(config.get("lora_alpha"))
+                    + "; expected a finite number");
+        }
+        int r = rank.intValue();
+        float alpha = alphaValue.floatValue();
         boolean rs = Boolean.TRUE.equals(config.get("use_rslora"));
         if (model.adapters().isEmpty()) {
             List<String> targets = new ArrayList<>();
@@ -117,6 +127,25 @@ public final class PeftAdapter {
                 String m = PREFIX + module(e.getKey());
                 copyInto(f, m + ".lora_A.weight", e.getValue().loraA().value());
                 copyInto(f, m + ".lora_B.weight", e.getValue().loraB().value());
+            }
+        }
+    }
+
+    /** Says which part of a PEFT adapter folder is missing, before anything is read. */
+    private static void requireAdapterFolder(Path dir) {
+        String expected = "; expected a PEFT adapter folder holding " + CONFIG + " and " + WEIGHTS;
+        if (!Files.exists(dir)) {
+            throw new IllegalArgumentException(dir + ": no such folder" + expected);
+        }
+        if (!Files.isDirectory(dir)) {
+            throw new IllegalArgumentException(dir + ": a file, not a folder" + expected);
+        }
+        for (String part : List.of(CONFIG, WEIGHTS)) {
+            if (!Files.isRegularFile(dir.resolve(part))) {
+                String hint = part.equals(WEIGHTS) && Files.exists(dir.resolve("adapter_model.bin"))
+                        ? " (adapter_model.bin is PyTorch's pickle format, which qlora4j does not read: save with "
+                        + "safe_serialization=True)" : "";
+                throw new IllegalArgumentException(dir + ": no " + part + hint + expected);
             }
         }
     }

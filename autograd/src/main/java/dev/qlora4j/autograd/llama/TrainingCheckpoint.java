@@ -5,6 +5,7 @@ import dev.qlora4j.autograd.LoraLinear;
 import dev.qlora4j.engine.Tensor;
 import dev.qlora4j.engine.safetensors.SafetensorsFile;
 import dev.qlora4j.engine.safetensors.SafetensorsWriter;
+import dev.qlora4j.json.Json;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -66,16 +67,35 @@ public final class TrainingCheckpoint {
         if (!Files.isRegularFile(latest)) {
             throw new IllegalArgumentException(dir + ": no training checkpoint (no \"latest\" file)");
         }
-        Path source = dir.resolve(Files.readString(latest).strip());
+        String named = new String(Files.readAllBytes(latest), java.nio.charset.StandardCharsets.ISO_8859_1).strip();
+        if (!named.matches("step-[0-9]{1,18}")) {
+            throw new IllegalArgumentException(latest + " holds " + Json.quote(named.length() > 40 ? named.substring(0, 40) + "…" : named)
+                    + "; expected the name of a checkpoint folder, step-N (written by finetune --save-every)");
+        }
+        Path source = dir.resolve(named);
+        if (!Files.isDirectory(source)) {
+            throw new IllegalArgumentException(latest + " names " + named + ", which is not a folder in " + dir
+                    + "; the checkpoint was removed");
+        }
         PeftAdapter.load(source, model);
         try (SafetensorsFile f = SafetensorsFile.open(source.resolve("optimizer.safetensors"))) {
-            long adamSteps = Long.parseLong(f.metadata().get("adam_steps"));
+            long adamSteps = metadataNumber(f, "adam_steps");
             for (Map.Entry<String, LoraLinear> e : model.adapters().entrySet()) {
                 String m = PeftAdapter.module(e.getKey());
                 restore(f, m + ".lora_A", e.getValue().loraA(), optimizer, adamSteps);
                 restore(f, m + ".lora_B", e.getValue().loraB(), optimizer, adamSteps);
             }
-            return new State(Long.parseLong(f.metadata().get("step")), Long.parseLong(f.metadata().get("rng_state")));
+            return new State(metadataNumber(f, "step"), metadataNumber(f, "rng_state"));
+        }
+    }
+
+    private static long metadataNumber(SafetensorsFile f, String key) {
+        String value = f.metadata().get(key);
+        try {
+            return Long.parseLong(value);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(f.path() + ": metadata \"" + key + "\" is "
+                    + (value == null ? "missing" : Json.quote(value)) + "; expected a whole number (as finetune writes it)", e);
         }
     }
 
