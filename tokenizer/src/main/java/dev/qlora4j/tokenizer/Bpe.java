@@ -62,6 +62,13 @@ final class Bpe {
             vocab.put((String) e.getKey(), id);
             maxId = Math.max(maxId, id);
         }
+        // Ids index an array: a hostile id like 2^31 - 1 must not allocate gigabytes. Real vocabularies
+        // number their tokens densely from 0, so ids far past the count of entries are refused.
+        long idLimit = 4L * vocab.size() + 256;
+        if (maxId >= idLimit) {
+            throw vocabNode.error("the largest id is " + maxId + " among " + vocab.size() + " tokens; expected ids below "
+                    + idLimit + " (tokens numbered from 0 with few gaps)");
+        }
         String[] tokens = new String[maxId + 1];
         for (Map.Entry<String, Integer> e : vocab.entrySet()) {
             int id = e.getValue();

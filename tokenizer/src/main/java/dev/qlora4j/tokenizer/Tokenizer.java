@@ -48,8 +48,16 @@ public final class Tokenizer {
         this.preTokenizer = PreTokenizer.from(root.get("pre_tokenizer"));
         this.decoder = TokenDecoder.from(root.get("decoder"));
 
+        // Added tokens follow the model's vocabulary (Llama 3: 128,000 + 256 reserved); an id far past
+        // both counts would only make the id table huge, so it is refused like the model's own ids.
+        long idLimit = model.size() + 4L * added.entries().size() + 256;
         int size = model.size();
         for (AddedTokens.Entry e : added.entries()) {
+            if (e.id() >= idLimit) {
+                throw root.get("added_tokens").error("token " + Node.quoteShort(e.content()) + " has id " + e.id()
+                        + "; expected ids below " + idLimit + " (the vocabulary's " + model.size() + " tokens, then "
+                        + added.entries().size() + " added ones, with few gaps)");
+            }
             size = Math.max(size, e.id() + 1);
         }
         tokens = new String[size];

@@ -54,6 +54,18 @@ class BadInputTest {
     }
 
     @Test
+    void anIdFarPastTheVocabularyIsRefusedBeforeATableThatSizeIsMade() {
+        Map<String, Object> vocab = Fixtures.byteLevelVocab();
+        int entries = vocab.size();
+        vocab.put("huge", (long) Integer.MAX_VALUE);
+        assertMentions(loadFails(Fixtures.tokenizerJson(Fixtures.bpe(vocab, arr()))), "model.vocab",
+                "the largest id is 2147483647 among " + (entries + 1) + " tokens", "expected ids below " + (4L * (entries + 1) + 256));
+        Map<String, Object> spec = ByteLevelBpeTest.gpt2(false);
+        spec.put("added_tokens", arr(Fixtures.added(Integer.MAX_VALUE, "<huge>", true)));
+        assertMentions(loadFails(spec), "added_tokens", "\"<huge>\" has id 2147483647", "expected ids below");
+    }
+
+    @Test
     void malformedMerge() {
         Map<String, Object> spec = Fixtures.tokenizerJson(Fixtures.bpe(Fixtures.byteLevelVocab(), arr("abc")));
         assertMentions(loadFails(spec), "model.merges[0]", "\"abc\"", "expected \"left right\"");
