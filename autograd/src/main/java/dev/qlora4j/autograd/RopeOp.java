@@ -53,13 +53,25 @@ final class RopeOp {
         int t = tx.dim(2);
         int hd = tx.dim(3);
         Device device = tx.device();
-        // The same tables serve every layer and step: on a GPU they are copied there once.
+        // The same tables serve every layer and step: on a GPU they are copied there once. An angle
+        // depends only on its position (save dynamic NTK past the trained length), so there one table
+        // for positions [0, capacity), capacity a power of two, serves every window inside it:
+        // generation, which asks for one more position per token, keeps a handful of tables, not one
+        // per length. The CPU builds its tables per use, at the exact length.
+        int end = offset + t;
+        int capacity = end > 1 << 30 ? end : Math.max(16, Integer.highestOneBit(Math.max(1, end - 1)) << 1);
+        boolean shared = end <= 1 << 30 && DeviceConstants.keepsTables(device)
+                && (!rotary.dependsOnLength() || capacity <= rotary.originalMaxPositions());
+        int rows = shared ? capacity : t;
+        int first = shared ? offset : 0;
+        List<Object> key = shared ? List.of("rope", capacity, hd, rotary) : List.of("rope", t, hd, offset, rotary);
         Tensor cos;
         Tensor sin;
-        try (Tensor both = DeviceConstants.on(device, List.of("rope", t, hd, offset, rotary), () -> cosAndSin(t, hd, offset, rotary));
-             Tensor c = both.slice(0, 0, 1); Tensor s = both.slice(0, 1, 2)) {
-            cos = c.reshape(t, hd);
-            sin = s.reshape(t, hd);
+        try (Tensor both = DeviceConstants.on(device, key, () -> shared ? cosAndSin(capacity, hd, 0, rotary) : cosAndSin(t, hd, offset, rotary));
+             Tensor c = both.slice(0, 0, 1); Tensor s = both.slice(0, 1, 2);
+             Tensor allCos = c.reshape(rows, hd); Tensor allSin = s.reshape(rows, hd)) {
+            cos = allCos.slice(0, first, first + t);
+            sin = allSin.slice(0, first, first + t);
         }
         Tensor y = rotate(tx, cos, sin, false);
         return Tape.output(y, new Node(x) {

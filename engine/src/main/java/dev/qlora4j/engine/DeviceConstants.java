@@ -48,6 +48,11 @@ public final class DeviceConstants implements AutoCloseable {
         return Backends.of(device).constants().get(key, make);
     }
 
+    /** Whether tables are kept on {@code device} (a GPU) rather than built at every use (the CPU). */
+    public static boolean keepsTables(Device device) {
+        return Backends.of(device).constants().keep;
+    }
+
     /** {@link #on} for this table's device. */
     public Tensor get(List<Object> key, Supplier<Tensor> make) {
         if (!keep) {
