@@ -100,6 +100,27 @@ public final class F {
         return SoftmaxOps.apply(x, true);
     }
 
+    /**
+     * Mean cross-entropy of the logits {@code hidden·headᵀ} [N, V] against I32 targets [N] (skipping
+     * {@code ignoreIndex}), computed {@code chunkRows} rows at a time so that no [N, V] tensor is kept:
+     * the head's product and the loss as one op. {@code trained} is the head's weight when it is
+     * trained (it then gets a gradient), else null.
+     */
+    public static Var linearCrossEntropy(Var hidden, FrozenWeight head, Var trained, dev.qlora4j.engine.Tensor targets,
+                                         int ignoreIndex, int chunkRows) {
+        return LinearCrossEntropyOp.apply(hidden, head, trained, targets, ignoreIndex, chunkRows);
+    }
+
+    /**
+     * {@code block(x)} with activation checkpointing: of the block only x and the output are kept, and
+     * the backward recomputes the block from x. {@code parameters} lists what the block may train.
+     * The gradients equal those of {@code block(x)} recorded plainly, bit for bit, when the block is
+     * deterministic.
+     */
+    public static Var checkpoint(Var x, java.util.function.UnaryOperator<Var> block, java.util.List<Var> parameters) {
+        return CheckpointOp.apply(x, block, parameters);
+    }
+
     /** A frozen linear layer {@code x·Wᵀ}: the gradient flows to x only. */
     public static Var linear(Var x, FrozenWeight w) {
         return LinearOp.apply(x, w);
@@ -136,19 +157,10 @@ public final class F {
     /**
      * Causal scaled-dot-product attention with grouped-query heads: q [B, H, T, hd], k and v
      * [B, KV, T, hd] with H a multiple of KV; softmax(q·kᵀ/√hd + causal mask)·v, shape [B, H, T, hd].
+     * Fused: no T×T tensor is kept for backward, only the output and a log-sum-exp per query row.
      */
     public static Var causalAttention(Var q, Var k, Var v) {
-        int heads = q.value().dim(1);
-        int kvHeads = k.value().dim(1);
-        if (heads % kvHeads != 0 || v.value().dim(1) != kvHeads) {
-            throw new IllegalArgumentException("causalAttention: q " + q.value().describe() + ", k " + k.value().describe()
-                    + ", v " + v.value().describe() + "; expected query heads a multiple of the key/value heads");
-        }
-        Var kr = AttentionOps.repeatKv(k, heads / kvHeads);
-        Var vr = AttentionOps.repeatKv(v, heads / kvHeads);
-        float scale = (float) (1 / Math.sqrt(q.value().dim(3)));
-        Var scores = scale(matmul(q, transpose(kr, -1, -2)), scale);
-        return matmul(softmax(AttentionOps.causalMask(scores)), vr);
+        return AttentionOps.causal(q, k, v);
     }
 
     /** Llama's SwiGLU MLP inner product: silu(gate) · up. */

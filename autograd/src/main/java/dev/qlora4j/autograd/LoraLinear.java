@@ -140,14 +140,23 @@ public final class LoraLinear implements AutoCloseable {
      * dropout applies only while training, with a fresh mask each call drawn from the layer's seed.
      */
     public Var forward(Var x) {
-        return forward(x, dropoutSeeds.nextLong());
+        return forward(x, nextDropoutSeed());
+    }
+
+    /**
+     * The seed of the next call's dropout mask, drawn from the layer's seed. A caller that must run the
+     * layer twice with one mask (activation checkpointing) draws it once and passes it to
+     * {@link #forward(Var, long)}.
+     */
+    public long nextDropoutSeed() {
+        return dropoutSeeds.nextLong();
     }
 
     /**
      * y = x·Wᵀ + s·dropout(x)·Aᵀ·Bᵀ. Without dropout this is the fused {@link F#lora} op; with it, the
      * branch is composed from matmuls over the dropped-out input (its mask from {@code seed}).
      */
-    Var forward(Var x, long seed) {
+    public Var forward(Var x, long seed) {
         if (!enabled) {
             return LinearOp.apply(x, base);
         }

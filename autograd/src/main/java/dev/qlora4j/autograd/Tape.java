@@ -80,24 +80,51 @@ public final class Tape {
             Tensor one = Tensor.empty(DType.F32, loss.value().shape(), loss.value().device());
             Ops.fill(one, 1f);
             loss.accumulate(one);
-            for (int i = tape.size() - 1; i >= 0; i--) {
-                Var v = tape.get(i);
-                Tensor g = v.grad();
-                if (g == null) {
-                    continue;
-                }
-                Tensor[] grads = v.node.backward(g);
-                for (int j = 0; j < grads.length; j++) {
-                    if (grads[j] != null && v.node.inputs[j].requiresGrad()) {
-                        v.node.inputs[j].accumulate(grads[j]);
-                    } else if (grads[j] != null) {
-                        grads[j].close();
-                    }
-                }
-                v.zeroGrad(); // an intermediate's gradient is spent once pushed to its inputs
-            }
+            propagate(tape);
         } finally {
             tape.clear();
+        }
+    }
+
+    /**
+     * Runs {@code f} recording on a tape of its own — the current one set aside — and pushes
+     * {@code seed}, the gradient of f's output, back through what it recorded: the leaves f reads
+     * (parameters, an input given as a leaf) accumulate their gradients as in {@link #backward}.
+     * Checkpointing's backward, which runs inside the outer backward. {@code seed} stays the caller's.
+     */
+    static void backwardThrough(java.util.function.Supplier<Var> f, Tensor seed) {
+        List<Var> outer = RECORDED.get();
+        List<Var> own = new ArrayList<>();
+        RECORDED.set(own);
+        try {
+            Var out = f.get();
+            if (out.requiresGrad()) {
+                out.accumulate(Ops.cast(seed, DType.F32));
+                propagate(own);
+            }
+        } finally {
+            own.clear();
+            RECORDED.set(outer);
+        }
+    }
+
+    /** Walks a tape newest first, pushing each recorded Var's gradient to the inputs that require one. */
+    private static void propagate(List<Var> tape) {
+        for (int i = tape.size() - 1; i >= 0; i--) {
+            Var v = tape.get(i);
+            Tensor g = v.grad();
+            if (g == null) {
+                continue;
+            }
+            Tensor[] grads = v.node.backward(g);
+            for (int j = 0; j < grads.length; j++) {
+                if (grads[j] != null && v.node.inputs[j].requiresGrad()) {
+                    v.node.inputs[j].accumulate(grads[j]);
+                } else if (grads[j] != null) {
+                    grads[j].close();
+                }
+            }
+            v.zeroGrad(); // an intermediate's gradient is spent once pushed to its inputs
         }
     }
 

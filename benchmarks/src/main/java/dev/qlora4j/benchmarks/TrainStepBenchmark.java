@@ -1,7 +1,6 @@
 package dev.qlora4j.benchmarks;
 
 import dev.qlora4j.autograd.AdamW;
-import dev.qlora4j.autograd.F;
 import dev.qlora4j.autograd.Tape;
 import dev.qlora4j.autograd.Var;
 import dev.qlora4j.autograd.llama.BaseFormat;
@@ -73,7 +72,7 @@ public class TrainStepBenchmark {
     @Benchmark
     public float step() {
         try (Scope s = Scope.open()) {
-            Var loss = F.crossEntropy(model.forward(ids), targets, -100);
+            Var loss = model.loss(ids, targets, -100);
             Tape.backward(loss);
             optimizer.step(model.trainableParameters(), 1e-3f);
             model.trainableParameters().forEach(Var::zeroGrad);

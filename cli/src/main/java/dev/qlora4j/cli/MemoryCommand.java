@@ -1,7 +1,6 @@
 package dev.qlora4j.cli;
 
 import dev.qlora4j.autograd.AdamW;
-import dev.qlora4j.autograd.F;
 import dev.qlora4j.autograd.Tape;
 import dev.qlora4j.autograd.Var;
 import dev.qlora4j.autograd.llama.BaseFormat;
@@ -55,14 +54,16 @@ final class MemoryCommand implements Command {
     public String usage() {
         return """
                 usage: qlora4j memory [--model NAME|CONFIG.json] [--batch B] [--seq T] [--rank R]
-                                      [--targets q_proj,v_proj|all-linear] %s
+                                      [--targets q_proj,v_proj|all-linear] [--gradient-checkpointing] %s
 
                 The linear weights' bytes in FP32, FP16, BF16, INT8, NF4 and NF4 + double quant (block 64),
                 counted as the engine stores them — absmax, nested absmax and code maps included — beside
                 what transformers' get_memory_footprint() reports, which counts only the packed weights;
                 for the demo model also measured as bytes allocated on --device. Then one QLoRA training step (NF4 +
                 double quant base, LoRA of rank R on the targets, AdamW, batch B × sequence T): weights,
-                adapters, gradients, optimizer state and activations; measured as well for the demo.
+                adapters, gradients, optimizer state, activations (with --gradient-checkpointing: the layers'
+                inputs, and one layer recomputed during backward) and the loss's workspace (a chunk of
+                logits); measured as well for the demo.
                 NAME: demo, 7b, 13b, 70b (Llama 2), llama3.1-8b, llama3.1-70b, llama3.2-1b, llama3.2-3b.
                 Defaults: --model llama3.1-8b --batch 1 --seq 512 --rank 16 --targets q_proj,v_proj
                 (demo: --batch 64 --seq 15).
@@ -72,7 +73,7 @@ final class MemoryCommand implements Command {
     @Override
     public int run(List<String> argList, PrintStream out) throws Exception {
         Args args = Args.parse("memory", argList, Set.of("--model", "--batch", "--seq", "--rank", "--targets",
-                DeviceOption.NAME), Set.of());
+                DeviceOption.NAME), Set.of("--gradient-checkpointing"));
         if (!args.positionals().isEmpty()) {
             throw new UsageException("unexpected argument(s) " + args.positionals());
         }
@@ -118,18 +119,24 @@ final class MemoryCommand implements Command {
             }
         }
 
-        TrainingMemory step = TrainingMemory.of(c, BaseFormat.NF4, targets, rank, batch, seq);
+        boolean checkpointing = args.has("--gradient-checkpointing");
+        TrainingMemory step = TrainingMemory.of(c, BaseFormat.NF4, targets, rank, batch, seq, checkpointing);
         out.println();
-        out.printf("one QLoRA training step: NF4 + double quant base, LoRA r = %d on %s, AdamW, batch %d x %d tokens%n",
-                rank, String.join(",", Targets.ordered(targets)), batch, seq);
+        out.printf("one QLoRA training step: NF4 + double quant base, LoRA r = %d on %s, AdamW, batch %d x %d tokens%s%n",
+                rank, String.join(",", Targets.ordered(targets)), batch, seq, checkpointing ? ", gradient checkpointing" : "");
         out.printf("  %-34s %12s%n", "frozen weights", Bytes.format(step.weights()));
         out.printf("  %-34s %12s  (%,d parameters)%n", "adapters (F32)", Bytes.format(step.adapters()), step.adapters() / 4);
         out.printf("  %-34s %12s%n", "adapter gradients (F32)", Bytes.format(step.gradients()));
         out.printf("  %-34s %12s%n", "AdamW moments (2 x F32)", Bytes.format(step.optimizer()));
-        out.printf("  %-34s %12s%n", "activations kept for backward", Bytes.format(step.activations()));
+        out.printf("  %-34s %12s%n", checkpointing ? "activations kept (layer inputs)" : "activations kept for backward",
+                Bytes.format(step.activations()));
+        if (checkpointing) {
+            out.printf("  %-34s %12s%n", "one layer recomputed in backward", Bytes.format(step.recomputed()));
+        }
+        out.printf("  %-34s %12s%n", "loss workspace (a chunk of logits)", Bytes.format(step.lossWorkspace()));
         out.printf("  %-34s %12s%n", "total", Bytes.format(step.total()));
         if (model.isDemo()) {
-            Measured measured = measureStep(device, c, targets, rank, batch, seq);
+            Measured measured = measureStep(device, c, targets, rank, batch, seq, checkpointing);
             out.printf("  measured on the demo model (random weights) on %s: %s held between steps, activations %s (%+.1f%% vs the"
                             + " count above), peak %s during the step with backward's gradients in flight%n",
                     DeviceOption.where(device), Bytes.format(measured.held()), Bytes.format(measured.activations()),
@@ -143,13 +150,15 @@ final class MemoryCommand implements Command {
     }
 
     /** One training step with the model, its adapters and the batch on {@code device}, measured by its allocator. */
-    static Measured measureStep(Device device, LlamaConfig c, Set<String> targets, int rank, int batch, int seq) {
+    static Measured measureStep(Device device, LlamaConfig c, Set<String> targets, int rank, int batch, int seq,
+                                boolean checkpointing) {
         Allocator alloc = device.allocator();
         long base = alloc.stats().live();
         try (LlamaModel m = LlamaModel.random(c, 1, BaseFormat.NF4);
              Trainer trainer = new Trainer(m, AdamW.withDefaults(), new Trainer.Schedule(1e-3f, 0, 10, 1.0))) {
             m.to(device);
             m.attachLora(targets, rank, 2f * rank, false, 2);
+            m.setGradientCheckpointing(checkpointing);
             SplittableRandom r = new SplittableRandom(3);
             float[] ids = new float[batch * seq];
             float[] next = new float[ids.length];
@@ -165,7 +174,7 @@ final class MemoryCommand implements Command {
                 alloc.resetPeak();
                 long activations;
                 try (Scope s = Scope.open()) {
-                    Var loss = F.crossEntropy(m.forward(x), y, -100);
+                    Var loss = m.loss(x, y, -100);
                     activations = alloc.stats().live() - before;
                     Tape.backward(loss);
                 } finally {

@@ -128,7 +128,7 @@ final class RankSweepCommand implements Command {
                     m.to(device);
                     m.attachLora(targets, r, 2f * r, false, 3);
                     demo = measure(device, repeats, () -> {
-                        Tape.backward(F.crossEntropy(m.forward(ids), next, -100));
+                        Tape.backward(m.loss(ids, next, -100));
                         m.trainableParameters().forEach(Var::zeroGrad);
                     });
                 }

@@ -2,6 +2,7 @@ package dev.qlora4j.cli;
 
 import dev.qlora4j.autograd.llama.BaseFormat;
 import dev.qlora4j.autograd.llama.LlamaConfig;
+import dev.qlora4j.autograd.llama.LlamaModel;
 
 import java.util.Collection;
 
@@ -11,33 +12,53 @@ import java.util.Collection;
  * gradients and AdamW's two moments (all F32), and the activations the tape keeps for backward.
  *
  * <p>Activations are what the engine keeps from the forward pass until the step's scope closes: every
- * op's output, not only what backward reads. Counted in F32 values, measured on the engine's forward
- * pass by varying one dimension at a time (d, the MLP width, the rank, the vocabulary, the sequence):
- * per decoder layer and token about 13.6·d + 4·MLP width + the rank for each adapter; per layer and
- * sequence 4·heads·T² (scores, masked scores, probabilities, and the softmax's saved copy); at the top
- * 2·vocab per token (logits and log-softmax). Backward then needs about 30–50% more at its peak, for
- * gradients in flight. {@code qlora4j memory --model demo} prints the measured numbers beside these.
+ * op's output, not only what backward reads, counted in F32 values from the decoder's forward: per
+ * layer and token the two norms' and the residual adds' outputs and o_proj's and down_proj's (6·d),
+ * q and k before and after RoPE and v (2·H·hd + 3·G·hd, for H query and G key/value heads), the
+ * attention output and its copy back to [T, H·hd] (2·H·hd) with one log-sum-exp per query head (H),
+ * the MLP's gate, up, SiLU and product (4·MLP width), and the rank for each adapter; per token the
+ * embedding and the final norm (2·d); per layer and position, not token, the cos and sin tables of
+ * q's and k's RoPE (4·hd). Attention is fused ({@code F.causalAttention}): nothing grows with T². The
+ * head and the loss are fused too ({@code LlamaModel.loss}): no logits are kept, and a chunk of them
+ * lives only while the loss computes it ({@link LlamaModel#LOSS_CHUNK_BYTES}). With gradient
+ * checkpointing a step keeps only each layer's input (d per token and layer) and makes one layer's
+ * activations again during backward. Backward then needs about
+ * 30–50% more at its peak, for gradients in flight. {@code qlora4j memory --model demo} prints the
+ * measured numbers beside these.
  */
-record TrainingMemory(long weights, long adapters, long gradients, long optimizer, long activations) {
-    static TrainingMemory of(LlamaConfig c, BaseFormat format, Collection<String> targets, int rank, int batch, int seq) {
+record TrainingMemory(long weights, long adapters, long gradients, long optimizer, long activations, long recomputed,
+                      long lossWorkspace) {
+    /**
+     * @param checkpointing whether each decoder layer is checkpointed: then the activations kept are the
+     *                      layers' inputs, and one layer's activations are made again during backward
+     */
+    static TrainingMemory of(LlamaConfig c, BaseFormat format, Collection<String> targets, int rank, int batch, int seq,
+                             boolean checkpointing) {
         long weights = 4 * c.denseParameters();
         for (String m : dev.qlora4j.autograd.llama.LlamaModel.LINEAR_MODULES) {
             int[] s = c.linearShape(m);
             weights += format.weightBytes(s[0], s[1]) * c.layers();
         }
         long lora = 4 * c.loraParameters(targets, rank);
-        return new TrainingMemory(weights, lora, lora, 2 * lora, activationBytes(c, targets.size(), rank, batch, seq));
+        long tokens = (long) batch * seq;
+        long layer = layerBytes(c, targets.size(), rank, batch, seq);
+        long kept = checkpointing ? 4 * tokens * ((long) c.layers() + 2) * c.hiddenSize() : layer * c.layers() + 4 * tokens * 2L * c.hiddenSize();
+        // A chunk's logits and their log-softmax, alive while the loss computes that chunk.
+        long loss = 2 * Math.min(4 * tokens * c.vocabSize(), LlamaModel.LOSS_CHUNK_BYTES);
+        return new TrainingMemory(weights, lora, lora, 2 * lora, kept, checkpointing ? layer : 0, loss);
     }
 
-    static long activationBytes(LlamaConfig c, int adapters, int rank, int batch, int seq) {
+    /** What one decoder layer keeps for backward: its forward's outputs and the RoPE tables. */
+    static long layerBytes(LlamaConfig c, int adapters, int rank, int batch, int seq) {
         long tokens = (long) batch * seq;
-        long perToken = 68L * c.hiddenSize() / 5 + 4L * c.intermediateSize() + (long) adapters * rank;
-        long perSequence = 4L * c.heads() * seq * seq;
-        long layer = tokens * perToken + batch * perSequence;
-        return 4 * (layer * c.layers() + 2 * tokens * c.vocabSize());
+        long queries = (long) c.heads() * c.headDim();
+        long keys = (long) c.kvHeads() * c.headDim();
+        long perToken = 6L * c.hiddenSize() + 4 * queries + 3 * keys + c.heads() + 4L * c.intermediateSize()
+                + (long) adapters * rank;
+        return 4 * (tokens * perToken + 4L * seq * c.headDim());
     }
 
     long total() {
-        return weights + adapters + gradients + optimizer + activations;
+        return weights + adapters + gradients + optimizer + activations + recomputed + lossWorkspace;
     }
 }

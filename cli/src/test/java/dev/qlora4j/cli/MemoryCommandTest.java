@@ -58,12 +58,17 @@ class MemoryCommandTest {
 
     @Test
     void theStepEstimateMatchesWhatTheDemoModelAllocates() {
-        // A batch shape apart from those the activation coefficients were measured on (64 x 15, 4 x 128, 4 x 256).
+        // The count is the sum of the forward's outputs; the measurement rounds each allocation up to the
+        // allocator's size class, which a long sequence's large tensors feel most.
+        for (String[] shape : new String[][]{{"8", "48", "1"}, {"1", "512", "1"}, {"4", "200", "5"}}) {
+            CommandRun r = CommandRun.of("memory", "--model", "demo", "--rank", "8", "--batch", shape[0], "--seq", shape[1]);
+            assertEquals(0, r.status(), r.err());
+            Matcher m = Pattern.compile("activations [0-9.]+ [KM]iB \\(([+-][0-9.]+)% vs the count above\\)").matcher(r.out());
+            assertTrue(m.find(), r.out());
+            double off = Double.parseDouble(m.group(1));
+            assertTrue(off >= 0 && off < Double.parseDouble(shape[2]), shape[0] + " x " + shape[1] + ": " + r.out());
+        }
         CommandRun r = CommandRun.of("memory", "--model", "demo", "--rank", "8", "--batch", "8", "--seq", "48");
-        assertEquals(0, r.status(), r.err());
-        Matcher m = Pattern.compile("activations [0-9.]+ [KM]iB \\(([+-][0-9.]+)% vs the count above\\)").matcher(r.out());
-        assertTrue(m.find(), r.out());
-        assertTrue(Math.abs(Double.parseDouble(m.group(1))) < 10, r.out());
         // 2 layers × r 8 × ((128 + 128) + (128 + 64)) on q and v = 7,168 adapter parameters.
         assertTrue(r.out().contains("(7,168 parameters)"), r.out());
     }

@@ -14,12 +14,15 @@ public final class Indices implements AutoCloseable {
     private final int bound;
     private final int ignored;
     private final int counted;
+    /** countedBefore[i]: how many of the first i indices are not ignored, so a range's count needs no device read. */
+    private final int[] countedBefore;
 
-    private Indices(Tensor values, int bound, int ignored, int counted) {
+    private Indices(Tensor values, int bound, int ignored, int[] countedBefore) {
         this.values = values;
         this.bound = bound;
         this.ignored = ignored;
-        this.counted = counted;
+        this.countedBefore = countedBefore;
+        this.counted = countedBefore[countedBefore.length - 1];
     }
 
     /**
@@ -45,9 +48,10 @@ public final class Indices implements AutoCloseable {
                     + ", expected I32");
         }
         float[] given = ids.toFloatArray();
-        int counted = 0;
+        int[] countedBefore = new int[given.length + 1];
         for (int i = 0; i < given.length; i++) {
             int id = (int) given[i];
+            countedBefore[i + 1] = countedBefore[i];
             if (ignored != NONE_IGNORED && id == ignored) {
                 continue;
             }
@@ -55,9 +59,25 @@ public final class Indices implements AutoCloseable {
                 throw new IndexOutOfBoundsException(op + ": index " + id + " at position " + i + " is outside [0, "
                         + bound + ")");
             }
-            counted++;
+            countedBefore[i + 1]++;
         }
-        return new Indices(ids.to(device), bound, ignored, counted);
+        return new Indices(ids.to(device), bound, ignored, countedBefore);
+    }
+
+    /**
+     * The indices at positions [start, end) of these 1-D indices, as a view of the same device copy
+     * (no new check, no copy); the caller closes it.
+     */
+    public Indices rows(int start, int end) {
+        if (values.rank() != 1 || start < 0 || end < start || end > values.dim(0)) {
+            throw new IllegalArgumentException("Indices.rows [" + start + ", " + end + ") of " + values.describe()
+                    + ": expected 1-D indices and 0 <= start <= end <= " + (values.rank() == 1 ? values.dim(0) : "their length"));
+        }
+        int[] part = new int[end - start + 1];
+        for (int i = 0; i < part.length; i++) {
+            part[i] = countedBefore[start + i] - countedBefore[start];
+        }
+        return new Indices(values.slice(0, start, end), bound, ignored, part);
     }
 
     /** The indices, on the device they were checked for. */

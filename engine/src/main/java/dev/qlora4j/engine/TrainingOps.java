@@ -35,6 +35,82 @@ public final class TrainingOps {
         return out;
     }
 
+    /** The output of {@link #causalAttention} and what its backward needs besides the inputs. */
+    public record Attention(Tensor out, Tensor lse) implements AutoCloseable {
+        @Override
+        public void close() {
+            out.close();
+            lse.close();
+        }
+    }
+
+    /**
+     * Fused causal self-attention with grouped-query heads: {@code softmax(scale·q·kᵀ)·v} with each
+     * query attending to its own and earlier positions, for q {@code [B, H, T, d]} and k, v
+     * {@code [B, G, T, d]}, H a multiple of G (query head h reads key/value head h / (H/G), as
+     * Hugging Face's repeat_kv). Returns the output {@code [B, H, T, d]} and each query row's
+     * log-sum-exp {@code [B, H, T]}; no T×T tensor and no repeated key/value head is made.
+     */
+    public static Attention causalAttention(Tensor q, Tensor k, Tensor v, float scale) {
+        Device d = checkAttention("causalAttention", q, k, v);
+        if (!(scale > 0) || !Float.isFinite(scale)) {
+            throw new IllegalArgumentException("causalAttention: scale " + scale + "; expected a finite number > 0");
+        }
+        Tensor out = Tensor.empty(DType.F32, q.shape(), d);
+        Tensor lse = Tensor.empty(DType.F32, Shape.of(q.dim(0), q.dim(1), q.dim(2)), d);
+        try (Tensor qc = q.contiguous(); Tensor kc = k.contiguous(); Tensor vc = v.contiguous()) {
+            Backends.of(d).causalAttention(qc, kc, vc, scale, out, lse);
+        } catch (RuntimeException e) {
+            out.close();
+            lse.close();
+            throw e;
+        }
+        return new Attention(out, lse);
+    }
+
+    /**
+     * The backward of {@link #causalAttention}: {@code {dq, dk, dv}} from its inputs, its result and
+     * the gradient of the output; the attention probabilities are recomputed from the log-sum-exp.
+     */
+    public static Tensor[] causalAttentionBackward(Tensor q, Tensor k, Tensor v, Attention forward, Tensor dout, float scale) {
+        Device d = checkAttention("causalAttentionBackward", q, k, v);
+        Ops.sameDevice("causalAttentionBackward", q, dout);
+        Ops.f32Input("causalAttentionBackward", dout);
+        if (!dout.shape().equals(q.shape()) || !forward.out().shape().equals(q.shape())
+                || !forward.lse().shape().equals(Shape.of(q.dim(0), q.dim(1), q.dim(2)))) {
+            throw new IllegalArgumentException("causalAttentionBackward: q " + q.describe() + ", out " + forward.out().describe()
+                    + ", lse " + forward.lse().describe() + ", dout " + dout.describe()
+                    + "; expected out and dout shaped as q and lse [B, H, T]");
+        }
+        Tensor dq = Tensor.empty(DType.F32, q.shape(), d);
+        Tensor dk = Tensor.empty(DType.F32, k.shape(), d);
+        Tensor dv = Tensor.empty(DType.F32, v.shape(), d);
+        try (Tensor qc = q.contiguous(); Tensor kc = k.contiguous(); Tensor vc = v.contiguous();
+             Tensor oc = forward.out().contiguous(); Tensor lc = forward.lse().contiguous(); Tensor gc = dout.contiguous()) {
+            Backends.of(d).causalAttentionBackward(qc, kc, vc, oc, lc, gc, scale, dq, dk, dv);
+        } catch (RuntimeException e) {
+            dq.close();
+            dk.close();
+            dv.close();
+            throw e;
+        }
+        return new Tensor[]{dq, dk, dv};
+    }
+
+    private static Device checkAttention(String op, Tensor q, Tensor k, Tensor v) {
+        Device d = Ops.sameDevice(op, q, k);
+        Ops.sameDevice(op, q, v);
+        Ops.f32Input(op, q);
+        Ops.f32Input(op, k);
+        Ops.f32Input(op, v);
+        if (q.rank() != 4 || k.rank() != 4 || !k.shape().equals(v.shape()) || k.dim(0) != q.dim(0) || k.dim(2) != q.dim(2)
+                || k.dim(3) != q.dim(3) || k.dim(1) == 0 || q.dim(1) % k.dim(1) != 0) {
+            throw new IllegalArgumentException(op + ": q " + q.describe() + ", k " + k.describe() + ", v " + v.describe()
+                    + "; expected q [B, H, T, d] and k, v [B, G, T, d] with H a multiple of G");
+        }
+        return d;
+    }
+
     /**
      * {@code out[..., :] = table[ids[...], :]}: the rows of an F32 table {@code [vocab, d]} picked by
      * indices of any shape checked against {@code vocab}, on the table's device.

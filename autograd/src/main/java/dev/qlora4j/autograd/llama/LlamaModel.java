@@ -42,6 +42,7 @@ public final class LlamaModel implements AutoCloseable {
     /** Base weights being fully fine-tuned, by key; empty unless {@link #enableFullFineTuning}. */
     private final Map<String, Var> trainableBase = new LinkedHashMap<>();
     private boolean longerContextAllowed;
+    private boolean gradientCheckpointing;
 
     private LlamaModel(LlamaConfig config) {
         this.config = config;
@@ -352,8 +353,10 @@ public final class LlamaModel implements AutoCloseable {
         adapters.values().forEach(a -> a.setEnabled(enabled));
     }
 
-    private Var linear(Var x, int layer, String module) {
-        return linear(x, linearKey(layer, module));
+    private Var linear(Var x, int layer, String module, Map<String, Long> seeds) {
+        String key = linearKey(layer, module);
+        LoraLinear a = adapters.get(key);
+        return a == null ? linear(x, key) : withBias(a.forward(x, seeds.get(module)), key);
     }
 
     /**
@@ -363,7 +366,11 @@ public final class LlamaModel implements AutoCloseable {
     private Var linear(Var x, String key) {
         LoraLinear a = adapters.get(key);
         Var w = trainableBase.get(key);
-        Var y = a != null ? a.forward(x) : w != null ? F.matmul(x, F.transpose(w, 0, 1)) : F.linear(x, frozen(key));
+        return withBias(a != null ? a.forward(x) : w != null ? F.matmul(x, F.transpose(w, 0, 1)) : F.linear(x, frozen(key)), key);
+    }
+
+    /** y plus the bias of the module whose weight is stored under key, when it has one (as in PEFT, the base layer's). */
+    private Var withBias(Var y, String key) {
         String bias = key.endsWith(".weight") ? LlamaLayout.biasKey(key) : null;
         return bias != null && dense.containsKey(bias) ? F.add(y, baseVar(bias)) : y;
     }
@@ -382,25 +389,99 @@ public final class LlamaModel implements AutoCloseable {
     public Var forward(Tensor ids) {
         int b = ids.dim(0);
         int t = ids.dim(1);
+        return F.reshape(linear(hidden(ids), headKey()), b * t, config.vocabSize());
+    }
+
+    /**
+     * The mean next-token cross-entropy of I32 token ids [B, T] against targets [B·T] (positions whose
+     * target is {@code ignoreIndex} skipped), with the head's product and the loss fused and computed
+     * {@link #lossChunkRows} rows at a time: no [B·T, vocab] logits are kept for backward. Equal to
+     * {@code crossEntropy(forward(ids), targets)} to rounding (exactly, when one chunk holds every row).
+     */
+    public Var loss(Tensor ids, Tensor targets, int ignoreIndex) {
+        int b = ids.dim(0);
+        int t = ids.dim(1);
+        Var hidden = F.reshape(hidden(ids), b * t, config.hiddenSize());
+        String head = headKey();
+        Var trained = trainableBase.get(head);
+        FrozenWeight weight = trained != null ? FrozenWeight.of(trained.value()) : frozen(head);
+        return F.linearCrossEntropy(hidden, weight, trained, targets, ignoreIndex, lossChunkRows(b * t));
+    }
+
+    /**
+     * Rows of logits the loss computes at once: as many as fit {@value #LOSS_CHUNK_BYTES} bytes of F32
+     * logits, so the loss's workspace stays a few MiB whatever the vocabulary and batch.
+     */
+    public int lossChunkRows(int rows) {
+        return (int) Math.max(1, Math.min(rows, LOSS_CHUNK_BYTES / (4L * config.vocabSize())));
+    }
+
+    /** The loss's budget for one chunk of logits (its log-softmax takes as much again, briefly). */
+    public static final long LOSS_CHUNK_BYTES = 32L << 20;
+
+    private String headKey() {
+        return config.tiedEmbeddings() ? "model.embed_tokens.weight" : "lm_head.weight";
+    }
+
+    /** The final norm's output [B, T, hidden] for I32 token ids [B, T]: the decoder without its head. */
+    private Var hidden(Tensor ids) {
+        int b = ids.dim(0);
+        int t = ids.dim(1);
         checkContext(t);
+        Var x = F.embedding(ids, baseVar("model.embed_tokens.weight"));
+        boolean checkpoint = gradientCheckpointing && Tape.recording();
+        List<Var> parameters = checkpoint ? trainableParameters() : List.of();
+        for (int l = 0; l < config.layers(); l++) {
+            int layer = l;
+            // Drawn before the layer runs, so that a checkpointed layer's recomputation masks as its first run did.
+            Map<String, Long> seeds = dropoutSeeds(l);
+            x = checkpoint ? F.checkpoint(x, in -> decoderLayer(layer, in, seeds, b, t), parameters)
+                    : decoderLayer(l, x, seeds, b, t);
+        }
+        return F.rmsNorm(x, baseVar("model.norm.weight"), config.rmsEps());
+    }
+
+    /** One decoder layer: x + attention(norm(x)), then + MLP(norm(·)). */
+    private Var decoderLayer(int l, Var x, Map<String, Long> seeds, int b, int t) {
         int h = config.heads();
         int kvh = config.kvHeads();
         int hd = config.headDim();
-        Var x = F.embedding(ids, baseVar("model.embed_tokens.weight"));
-        for (int l = 0; l < config.layers(); l++) {
-            String p = "model.layers." + l + ".";
-            Var n = F.rmsNorm(x, baseVar(p + "input_layernorm.weight"), config.rmsEps());
-            Var q = F.rope(F.transpose(F.reshape(linear(n, l, "q_proj"), b, t, h, hd), 1, 2), 0, config.rotary());
-            Var k = F.rope(F.transpose(F.reshape(linear(n, l, "k_proj"), b, t, kvh, hd), 1, 2), 0, config.rotary());
-            Var v = F.transpose(F.reshape(linear(n, l, "v_proj"), b, t, kvh, hd), 1, 2);
-            Var att = F.reshape(F.transpose(F.causalAttention(q, k, v), 1, 2), b, t, h * hd);
-            x = F.add(x, linear(att, l, "o_proj"));
-            Var n2 = F.rmsNorm(x, baseVar(p + "post_attention_layernorm.weight"), config.rmsEps());
-            x = F.add(x, linear(F.swiglu(linear(n2, l, "gate_proj"), linear(n2, l, "up_proj")), l, "down_proj"));
+        String p = "model.layers." + l + ".";
+        Var n = F.rmsNorm(x, baseVar(p + "input_layernorm.weight"), config.rmsEps());
+        Var q = F.rope(F.transpose(F.reshape(linear(n, l, "q_proj", seeds), b, t, h, hd), 1, 2), 0, config.rotary());
+        Var k = F.rope(F.transpose(F.reshape(linear(n, l, "k_proj", seeds), b, t, kvh, hd), 1, 2), 0, config.rotary());
+        Var v = F.transpose(F.reshape(linear(n, l, "v_proj", seeds), b, t, kvh, hd), 1, 2);
+        Var att = F.reshape(F.transpose(F.causalAttention(q, k, v), 1, 2), b, t, h * hd);
+        Var y = F.add(x, linear(att, l, "o_proj", seeds));
+        Var n2 = F.rmsNorm(y, baseVar(p + "post_attention_layernorm.weight"), config.rmsEps());
+        Var mlp = F.swiglu(linear(n2, l, "gate_proj", seeds), linear(n2, l, "up_proj", seeds));
+        return F.add(y, linear(mlp, l, "down_proj", seeds));
+    }
+
+    /** Each adapter's dropout seed for one run of layer l, by module. */
+    private Map<String, Long> dropoutSeeds(int l) {
+        Map<String, Long> seeds = new java.util.HashMap<>();
+        for (String module : LINEAR_MODULES) {
+            LoraLinear a = adapters.get(linearKey(l, module));
+            if (a != null) {
+                seeds.put(module, a.nextDropoutSeed());
+            }
         }
-        Var out = F.rmsNorm(x, baseVar("model.norm.weight"), config.rmsEps());
-        String head = config.tiedEmbeddings() ? "model.embed_tokens.weight" : "lm_head.weight";
-        return F.reshape(linear(out, head), b * t, config.vocabSize());
+        return seeds;
+    }
+
+    /**
+     * Activation checkpointing per decoder layer: a training forward keeps each layer's input and
+     * output only, and the backward recomputes the layer. Saves most of the activations for about a
+     * third more compute; the gradients are the same, bit for bit.
+     */
+    public void setGradientCheckpointing(boolean on) {
+        this.gradientCheckpointing = on;
+    }
+
+    /** Whether {@link #setGradientCheckpointing} is on. */
+    public boolean gradientCheckpointing() {
+        return gradientCheckpointing;
     }
 
     /**

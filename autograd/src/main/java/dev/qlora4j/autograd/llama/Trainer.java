@@ -1,7 +1,6 @@
 package dev.qlora4j.autograd.llama;
 
 import dev.qlora4j.autograd.AdamW;
-import dev.qlora4j.autograd.F;
 import dev.qlora4j.autograd.Tape;
 import dev.qlora4j.autograd.Training;
 import dev.qlora4j.autograd.Var;
@@ -71,7 +70,7 @@ public final class Trainer implements AutoCloseable {
     public float step(Tensor ids, Tensor targets) {
         List<Var> params = model.trainableParameters();
         try (Scope s = Scope.open()) {
-            Var loss = F.crossEntropy(model.forward(ids), targets, -100);
+            Var loss = model.loss(ids, targets, -100);
             float value = loss.value().getFlat(0);
             Tape.backward(loss);
             if (schedule.clipNorm() > 0) {

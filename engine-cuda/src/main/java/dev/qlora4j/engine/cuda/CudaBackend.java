@@ -279,6 +279,37 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
+    public void causalAttention(Tensor q, Tensor k, Tensor v, float scale, Tensor out, Tensor lse) {
+        checkAttentionWidth("causalAttention", q);
+        long rows = (long) q.dim(0) * q.dim(1) * q.dim(2);
+        context.launchRows(kernels(), "causal_attention_f32", rows, q, k, v, out, lse, rows, q.dim(1), k.dim(1), q.dim(2),
+                q.dim(3), scale);
+    }
+
+    @Override
+    public void causalAttentionBackward(Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, Tensor dout, float scale,
+                                        Tensor dq, Tensor dk, Tensor dv) {
+        checkAttentionWidth("causalAttentionBackward", q);
+        long rows = (long) q.dim(0) * q.dim(1) * q.dim(2);
+        long keyRows = (long) k.dim(0) * k.dim(1) * k.dim(2);
+        // dk and dv need each query row's D = dout·out, which the dq kernel computes on its way.
+        try (Tensor dsum = Tensor.empty(DType.F32, Shape.of(q.dim(0), q.dim(1), q.dim(2)), device())) {
+            context.launchRows(kernels(), "causal_attention_backward_q_f32", rows, q, k, v, out, lse, dout, dq, dsum, rows,
+                    q.dim(1), k.dim(1), q.dim(2), q.dim(3), scale);
+            context.launchRows(kernels(), "causal_attention_backward_kv_f32", keyRows, q, k, v, lse, dout, dsum, dk, dv,
+                    keyRows, q.dim(1), k.dim(1), q.dim(2), q.dim(3), scale);
+        }
+    }
+
+    /** The kernels keep a row's output columns in registers, four per thread of a 256-thread block. */
+    private static void checkAttentionWidth(String op, Tensor q) {
+        if (q.dim(3) > 4 * 256) {
+            throw new IllegalArgumentException(op + " on CUDA: head dimension " + q.dim(3) + " of " + q.describe()
+                    + "; expected at most 1024");
+        }
+    }
+
+    @Override
     public void embedding(Tensor table, Tensor ids, Tensor out) {
         int d = table.dim(1);
         context.launch(kernels(), "embedding_f32", ids.numel() * d, table, ids, out, ids.numel(), d);

@@ -18,7 +18,8 @@
 //                binary_scalar_f32, reduce_columns_f32, rope_f32,
 //                embedding_f32, embedding_backward_f32, fill_above_diagonal_f32, pick_targets_f32,
 //                cross_entropy_backward_f32, adamw_f32
-//   row:         reduce_f32, softmax_f32, rmsnorm_f32
+//   row:         reduce_f32, softmax_f32, rmsnorm_f32, causal_attention_f32, causal_attention_backward_q_f32,
+//                causal_attention_backward_kv_f32
 //
 // Launch shapes (CudaContext.launch and launchRows):
 // - every block has 256 threads (QL_ROW_THREADS; CudaContext.BLOCK);
@@ -531,6 +532,213 @@ extern "C" __global__ void rope_f32(const float* x, const float* cos, const floa
             z = i < half ? x[base + i + half] * sin[p + i + half] : -x[base + i - half] * sin[p + i - half];
         }
         out[e] = x[e] * cos[p + i] + z;
+    }
+}
+
+// Fused causal attention with grouped-query heads (autograd's AttentionOps; the CPU's
+// CausalAttention): q f32 [B, H, T, d], k and v f32 [B, G, T, d], query head h reading key/value head
+// h / (H/G); s_ij = scale·q_i·k_j for j <= i, out_i = Σ_j softmax(s_i)_j v_j, lse_i = log Σ_j e^s_ij.
+// No T×T tensor: a block walks its row's keys in tiles of 256, one score per thread, with an online
+// softmax (running max m and sum l, the accumulator rescaled by e^(m_old - m_new) when m grows).
+// Each thread accumulates the output columns c = threadIdx.x + 256·a, a < QL_ATTENTION_COLUMNS, so
+// d <= 1024 (the host checks).
+#define QL_ATTENTION_COLUMNS 4
+
+// causal_attention_f32: row kernel over rows = B·H·T query rows (row r = (b·H + h)·T + i); writes
+// out [B, H, T, d] and lse [B, H, T].
+extern "C" __global__ void causal_attention_f32(const float* q, const float* k, const float* v, float* out, float* lse,
+                                                long long rows, int h, int g, int t, int d, float scale) {
+    __shared__ float buf[QL_ROW_THREADS];
+    __shared__ float p[QL_ROW_THREADS];
+    for (long long r = blockIdx.x; r < rows; r += gridDim.x) {
+        int i = (int) (r % t);
+        long long bh = r / t;
+        long long kvHead = (bh / h) * g + (bh % h) / (h / g);
+        const float* qi = q + r * d;
+        const float* kb = k + kvHead * t * d;
+        const float* vb = v + kvHead * t * d;
+        float acc[QL_ATTENTION_COLUMNS];
+        for (int a = 0; a < QL_ATTENTION_COLUMNS; a++) {
+            acc[a] = 0.0f;
+        }
+        float m = ql_reduce_identity(2);
+        float l = 0.0f;
+        for (int j0 = 0; j0 <= i; j0 += QL_ROW_THREADS) {
+            int j = j0 + (int) threadIdx.x;
+            float s = ql_reduce_identity(2);
+            if (j <= i) {
+                float dot = 0.0f;
+                for (int c = 0; c < d; c++) {
+                    dot += qi[c] * kb[(long long) j * d + c];
+                }
+                s = scale * dot;
+            }
+            float mNew = ql_max(m, ql_block_reduce(buf, 2, s));
+            float e = j <= i ? expf(s - mNew) : 0.0f;
+            p[threadIdx.x] = e;
+            float tileSum = ql_block_reduce(buf, 0, e);
+            float correction = expf(m - mNew);
+            l = l * correction + tileSum;
+            int n = i - j0 + 1 < QL_ROW_THREADS ? i - j0 + 1 : QL_ROW_THREADS;
+            for (int a = 0; a < QL_ATTENTION_COLUMNS; a++) {
+                int c = (int) threadIdx.x + a * QL_ROW_THREADS;
+                if (c < d) {
+                    float sum = acc[a] * correction;
+                    for (int jj = 0; jj < n; jj++) {
+                        sum += p[jj] * vb[(long long) (j0 + jj) * d + c];
+                    }
+                    acc[a] = sum;
+                }
+            }
+            m = mNew;
+            __syncthreads();
+        }
+        for (int a = 0; a < QL_ATTENTION_COLUMNS; a++) {
+            int c = (int) threadIdx.x + a * QL_ROW_THREADS;
+            if (c < d) {
+                out[r * d + c] = acc[a] / l;
+            }
+        }
+        if (threadIdx.x == 0) {
+            lse[r] = m + logf(l);
+        }
+    }
+}
+
+// causal_attention_backward_q_f32: row kernel over the B·H·T query rows. With p_ij = e^(s_ij - lse_i),
+// D_i = dout_i·out_i and ds_ij = p_ij (dout_i·v_j - D_i): dq_i = scale Σ_j ds_ij k_j. Also writes
+// D [B, H, T] for causal_attention_backward_kv_f32, launched after it.
+extern "C" __global__ void causal_attention_backward_q_f32(const float* q, const float* k, const float* v, const float* out,
+                                                           const float* lse, const float* dout, float* dq, float* dsum,
+                                                           long long rows, int h, int g, int t, int d, float scale) {
+    __shared__ float buf[QL_ROW_THREADS];
+    __shared__ float ds[QL_ROW_THREADS];
+    for (long long r = blockIdx.x; r < rows; r += gridDim.x) {
+        int i = (int) (r % t);
+        long long bh = r / t;
+        long long kvHead = (bh / h) * g + (bh % h) / (h / g);
+        const float* qi = q + r * d;
+        const float* gi = dout + r * d;
+        const float* kb = k + kvHead * t * d;
+        const float* vb = v + kvHead * t * d;
+        float part = 0.0f;
+        for (int c = threadIdx.x; c < d; c += QL_ROW_THREADS) {
+            part += gi[c] * out[r * d + c];
+        }
+        float dRow = ql_block_reduce(buf, 0, part);
+        float rowLse = lse[r];
+        float acc[QL_ATTENTION_COLUMNS];
+        for (int a = 0; a < QL_ATTENTION_COLUMNS; a++) {
+            acc[a] = 0.0f;
+        }
+        for (int j0 = 0; j0 <= i; j0 += QL_ROW_THREADS) {
+            int j = j0 + (int) threadIdx.x;
+            float dsj = 0.0f;
+            if (j <= i) {
+                float qk = 0.0f;
+                float gv = 0.0f;
+                for (int c = 0; c < d; c++) {
+                    qk += qi[c] * kb[(long long) j * d + c];
+                    gv += gi[c] * vb[(long long) j * d + c];
+                }
+                dsj = expf(scale * qk - rowLse) * (gv - dRow) * scale;
+            }
+            ds[threadIdx.x] = dsj;
+            __syncthreads();
+            int n = i - j0 + 1 < QL_ROW_THREADS ? i - j0 + 1 : QL_ROW_THREADS;
+            for (int a = 0; a < QL_ATTENTION_COLUMNS; a++) {
+                int c = (int) threadIdx.x + a * QL_ROW_THREADS;
+                if (c < d) {
+                    float sum = acc[a];
+                    for (int jj = 0; jj < n; jj++) {
+                        sum += ds[jj] * kb[(long long) (j0 + jj) * d + c];
+                    }
+                    acc[a] = sum;
+                }
+            }
+            __syncthreads();
+        }
+        for (int a = 0; a < QL_ATTENTION_COLUMNS; a++) {
+            int c = (int) threadIdx.x + a * QL_ROW_THREADS;
+            if (c < d) {
+                dq[r * d + c] = acc[a];
+            }
+        }
+        if (threadIdx.x == 0) {
+            dsum[r] = dRow;
+        }
+    }
+}
+
+// causal_attention_backward_kv_f32: row kernel over the B·G·T key rows (row r = (b·G + g)·T + j):
+// dk_j = scale Σ ds_ij q_i and dv_j = Σ p_ij dout_i over the group's query heads (in order) and the
+// rows i >= j, in tiles of 256 rows, from D of causal_attention_backward_q_f32. Deterministic: no
+// atomics, each key row's sums in a fixed order.
+extern "C" __global__ void causal_attention_backward_kv_f32(const float* q, const float* k, const float* v,
+                                                            const float* lse, const float* dout, const float* dsum,
+                                                            float* dk, float* dv, long long rows, int h, int g, int t,
+                                                            int d, float scale) {
+    __shared__ float ps[QL_ROW_THREADS];
+    __shared__ float ds[QL_ROW_THREADS];
+    int group = h / g;
+    for (long long r = blockIdx.x; r < rows; r += gridDim.x) {
+        int j = (int) (r % t);
+        long long bg = r / t;
+        long long b = bg / g;
+        int kvHead = (int) (bg % g);
+        const float* kj = k + r * d;
+        const float* vj = v + r * d;
+        float dkAcc[QL_ATTENTION_COLUMNS];
+        float dvAcc[QL_ATTENTION_COLUMNS];
+        for (int a = 0; a < QL_ATTENTION_COLUMNS; a++) {
+            dkAcc[a] = 0.0f;
+            dvAcc[a] = 0.0f;
+        }
+        for (int hq = kvHead * group; hq < (kvHead + 1) * group; hq++) {
+            long long headRows = (b * h + hq) * (long long) t;
+            for (int i0 = j; i0 < t; i0 += QL_ROW_THREADS) {
+                int i = i0 + (int) threadIdx.x;
+                float p = 0.0f;
+                float dsi = 0.0f;
+                if (i < t) {
+                    const float* qi = q + (headRows + i) * d;
+                    const float* gi = dout + (headRows + i) * d;
+                    float qk = 0.0f;
+                    float gv = 0.0f;
+                    for (int c = 0; c < d; c++) {
+                        qk += qi[c] * kj[c];
+                        gv += gi[c] * vj[c];
+                    }
+                    p = expf(scale * qk - lse[headRows + i]);
+                    dsi = p * (gv - dsum[headRows + i]) * scale;
+                }
+                ps[threadIdx.x] = p;
+                ds[threadIdx.x] = dsi;
+                __syncthreads();
+                int n = t - i0 < QL_ROW_THREADS ? t - i0 : QL_ROW_THREADS;
+                for (int a = 0; a < QL_ATTENTION_COLUMNS; a++) {
+                    int c = (int) threadIdx.x + a * QL_ROW_THREADS;
+                    if (c < d) {
+                        float sk = dkAcc[a];
+                        float sv = dvAcc[a];
+                        for (int ii = 0; ii < n; ii++) {
+                            sk += ds[ii] * q[(headRows + i0 + ii) * d + c];
+                            sv += ps[ii] * dout[(headRows + i0 + ii) * d + c];
+                        }
+                        dkAcc[a] = sk;
+                        dvAcc[a] = sv;
+                    }
+                }
+                __syncthreads();
+            }
+        }
+        for (int a = 0; a < QL_ATTENTION_COLUMNS; a++) {
+            int c = (int) threadIdx.x + a * QL_ROW_THREADS;
+            if (c < d) {
+                dk[r * d + c] = dkAcc[a];
+                dv[r * d + c] = dvAcc[a];
+            }
+        }
     }
 }
 

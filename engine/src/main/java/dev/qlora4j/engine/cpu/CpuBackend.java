@@ -195,6 +195,19 @@ public final class CpuBackend implements Backend, AutoCloseable {
     }
 
     @Override
+    public void causalAttention(Tensor q, Tensor k, Tensor v, float scale, Tensor out, Tensor lse) {
+        onHost("causalAttention", q, k, v, out, lse);
+        CausalAttention.forward(pool, q, k, v, scale, out, lse);
+    }
+
+    @Override
+    public void causalAttentionBackward(Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, Tensor dout, float scale,
+                                        Tensor dq, Tensor dk, Tensor dv) {
+        onHost("causalAttentionBackward", q, k, v, out, lse, dout, dq, dk, dv);
+        CausalAttention.backward(pool, q, k, v, out, lse, dout, scale, dq, dk, dv);
+    }
+
+    @Override
     public void rope(Tensor x, Tensor cos, Tensor sin, boolean inverse, Tensor out) {
         onHost("rope", x, cos, sin, out);
         TrainingKernels.rope(x, cos, sin, inverse, out);

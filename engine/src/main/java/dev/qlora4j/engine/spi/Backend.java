@@ -98,6 +98,22 @@ public interface Backend extends AutoCloseable {
     /** {@code grad[ids[i], :] += dy[i, :]} (a scatter-add: repeated ids accumulate). */
     void embeddingBackward(Tensor dy, Tensor ids, Tensor grad);
 
+    /**
+     * Fused causal self-attention with grouped-query heads: for q [B, H, T, d] and k, v [B, G, T, d]
+     * (query head h reads key/value head h / (H/G)), {@code out} [B, H, T, d] = softmax(scale·q·kᵀ with
+     * keys after their query masked)·v and {@code lse} [B, H, T] each query row's log-sum-exp of its
+     * scaled scores. No T×T tensor is made.
+     */
+    void causalAttention(Tensor q, Tensor k, Tensor v, float scale, Tensor out, Tensor lse);
+
+    /**
+     * The backward of {@link #causalAttention}: dq [B, H, T, d], dk and dv [B, G, T, d] (overwritten)
+     * from its inputs, its output and lse, and the output's gradient {@code dout}; the probabilities
+     * are recomputed from lse.
+     */
+    void causalAttentionBackward(Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, Tensor dout, float scale,
+                                 Tensor dq, Tensor dk, Tensor dv);
+
     /** In place: every entry above the diagonal of each trailing [T, T] matrix of {@code t} becomes {@code value}. */
     void fillAboveDiagonal(Tensor t, float value);
 

@@ -14,6 +14,7 @@ import dev.qlora4j.engine.TrainingOps;
 import dev.qlora4j.engine.UnaryOp;
 import dev.qlora4j.engine.spi.Backend;
 import dev.qlora4j.engine.spi.CpuKernels;
+import dev.qlora4j.testkit.AttentionReference;
 import dev.qlora4j.testkit.CastReference;
 import dev.qlora4j.testkit.ElementwiseReference;
 import dev.qlora4j.testkit.RowReference;
@@ -504,6 +505,48 @@ public abstract class BackendConformanceTest {
                     close(x[row * hd + i] * cos[p * hd + i] + rotated * sin[p * hd + i], g[row * hd + i], 1e-6, "rope");
                     // A rotation's transpose is its inverse: the backward undoes the forward.
                     close(x[row * hd + i], b[row * hd + i], 1e-5, "inverse rope");
+                }
+            }
+        }
+    }
+
+    @Test
+    void fusedCausalAttentionAndItsBackwardMatchTheF64Oracle() {
+        SplittableRandom r = new SplittableRandom(17);
+        // batch, query heads, key/value heads, tokens, head dim: grouped and plain heads, a single
+        // token, a head dim that is not a multiple of any vector width, tokens past one 256-key tile.
+        int[][] shapes = {{2, 4, 2, 7, 13}, {1, 3, 3, 1, 8}, {1, 8, 2, 300, 16}, {2, 2, 1, 33, 64}};
+        for (int[] s : shapes) {
+            int b = s[0], h = s[1], g = s[2], t = s[3], d = s[4];
+            String what = "attention B" + b + " H" + h + " G" + g + " T" + t + " d" + d;
+            float[] q = random(r, b * h * t * d, -1, 1);
+            float[] k = random(r, b * g * t * d, -1, 1);
+            float[] v = random(r, b * g * t * d, -1, 1);
+            float[] dout = random(r, b * h * t * d, -1, 1);
+            double scale = 1 / Math.sqrt(d);
+            AttentionReference.Forward want = AttentionReference.forward(q, k, v, b, h, g, t, d, scale);
+            AttentionReference.Backward grads = AttentionReference.backward(q, k, v, dout, b, h, g, t, d, scale);
+            try (Tensor tq = onDevice(q, b, h, t, d); Tensor tk = onDevice(k, b, g, t, d); Tensor tv = onDevice(v, b, g, t, d);
+                 Tensor tg = onDevice(dout, b, h, t, d);
+                 TrainingOps.Attention got = TrainingOps.causalAttention(tq, tk, tv, (float) scale)) {
+                float[] out = got.out().toFloatArray();
+                float[] lse = got.lse().toFloatArray();
+                for (int i = 0; i < out.length; i++) {
+                    close(want.out()[i], out[i], 2e-5, what + " out[" + i + "]");
+                }
+                for (int i = 0; i < lse.length; i++) {
+                    close(want.lse()[i], lse[i], 2e-6, what + " lse[" + i + "]");
+                }
+                Tensor[] d3 = TrainingOps.causalAttentionBackward(tq, tk, tv, got, tg, (float) scale);
+                try (Tensor dq = d3[0]; Tensor dk = d3[1]; Tensor dv = d3[2]) {
+                    double[][] expected = {grads.dq(), grads.dk(), grads.dv()};
+                    Tensor[] actual = {dq, dk, dv};
+                    for (int n = 0; n < 3; n++) {
+                        float[] a = actual[n].toFloatArray();
+                        for (int i = 0; i < a.length; i++) {
+                            close(expected[n][i], a[i], 1e-4, what + " d" + "qkv".charAt(n) + "[" + i + "]");
+                        }
+                    }
                 }
             }
         }

@@ -1,0 +1,95 @@
+package dev.qlora4j.autograd;
+
+import dev.qlora4j.engine.DType;
+import dev.qlora4j.engine.Scope;
+import dev.qlora4j.engine.Tensor;
+import org.junit.jupiter.api.Test;
+
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * The fused head-and-loss op against the unfused composition {@code crossEntropy(h·Wᵀ)}: the loss
+ * and the gradients of the hidden states and of a trained head agree to rounding for any chunk
+ * size, exactly with one chunk, and ignored targets contribute nothing.
+ */
+class LinearCrossEntropyTest {
+    private static final int N = 13;
+    private static final int D = 9;
+    private static final int V = 21;
+
+    private static Tensor random(SplittableRandom r, int... dims) {
+        int n = 1;
+        for (int d : dims) {
+            n *= d;
+        }
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) (r.nextDouble() * 2 - 1);
+        }
+        return Tensor.of(v, dims);
+    }
+
+    private static Tensor targets(SplittableRandom r) {
+        float[] t = new float[N];
+        for (int i = 0; i < N; i++) {
+            t[i] = i % 5 == 4 ? -100 : r.nextInt(V);
+        }
+        return Tensor.of(DType.I32, t, N);
+    }
+
+    /** loss, dh, dW of the fused op (chunk rows given) or, with chunk 0, of the composition. */
+    private static float[][] run(Tensor h, Tensor w, Tensor targets, int chunk) {
+        Var vh = Var.leaf(h, true);
+        Var vw = Var.leaf(w, true);
+        Var loss = chunk == 0
+                ? F.crossEntropy(F.matmul(vh, F.transpose(vw, 0, 1)), targets, -100)
+                : F.linearCrossEntropy(vh, FrozenWeight.of(w), vw, targets, -100, chunk);
+        Tape.backward(loss);
+        return new float[][]{loss.value().toFloatArray(), vh.grad().toFloatArray(), vw.grad().toFloatArray()};
+    }
+
+    @Test
+    void chunkedLossAndGradientsEqualTheComposition() {
+        SplittableRandom r = new SplittableRandom(3);
+        try (Scope s = Scope.open()) {
+            Tensor h = random(r, N, D);
+            Tensor w = random(r, V, D);
+            Tensor t = targets(r);
+            float[][] plain = run(h, w, t, 0);
+            for (int chunk : new int[]{1, 4, 5, N, 100}) {
+                float[][] fused = run(h, w, t, chunk);
+                String[] names = {"loss", "dh", "dW"};
+                for (int k = 0; k < 3; k++) {
+                    if (chunk >= N) {
+                        assertArrayEquals(plain[k], fused[k], names[k] + " with one chunk");
+                    }
+                    for (int i = 0; i < plain[k].length; i++) {
+                        assertEquals(plain[k][i], fused[k][i], 1e-6 * Math.max(1, Math.abs(plain[k][i])),
+                                names[k] + "[" + i + "] in chunks of " + chunk);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void aFrozenHeadPassesTheGradientToTheHiddenStatesOnly() {
+        SplittableRandom r = new SplittableRandom(4);
+        try (Scope s = Scope.open()) {
+            Tensor h = random(r, N, D);
+            Tensor w = random(r, V, D);
+            Tensor t = targets(r);
+            float[][] plain = run(h, w, t, 0);
+            Var vh = Var.leaf(h, true);
+            Var loss = F.linearCrossEntropy(vh, FrozenWeight.of(w), null, t, -100, 4);
+            Tape.backward(loss);
+            float[] dh = vh.grad().toFloatArray();
+            for (int i = 0; i < dh.length; i++) {
+                assertEquals(plain[1][i], dh[i], 1e-6 * Math.max(1, Math.abs(plain[1][i])), "dh[" + i + "]");
+            }
+        }
+    }
+}
