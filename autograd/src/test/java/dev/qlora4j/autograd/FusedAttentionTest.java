@@ -2,6 +2,7 @@ package dev.qlora4j.autograd;
 
 import dev.qlora4j.engine.Scope;
 import dev.qlora4j.engine.Tensor;
+import dev.qlora4j.testkit.RandomArrays;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -17,15 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  */
 class FusedAttentionTest {
     private static Tensor random(SplittableRandom r, int... dims) {
-        int n = 1;
-        for (int d : dims) {
-            n *= d;
-        }
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = (float) (r.nextDouble() * 2 - 1);
-        }
-        return Tensor.of(v, dims);
+        return Tensor.of(RandomArrays.uniform(r, RandomArrays.count(dims), -1, 1), dims);
     }
 
     /** softmax(q·kᵀ/√d + mask)·v from plain ops, with Hugging Face's repeat_kv order of heads. */

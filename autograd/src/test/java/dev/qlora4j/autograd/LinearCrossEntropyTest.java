@@ -3,6 +3,7 @@ package dev.qlora4j.autograd;
 import dev.qlora4j.engine.DType;
 import dev.qlora4j.engine.Scope;
 import dev.qlora4j.engine.Tensor;
+import dev.qlora4j.testkit.RandomArrays;
 import org.junit.jupiter.api.Test;
 
 import java.util.SplittableRandom;
@@ -21,15 +22,7 @@ class LinearCrossEntropyTest {
     private static final int V = 21;
 
     private static Tensor random(SplittableRandom r, int... dims) {
-        int n = 1;
-        for (int d : dims) {
-            n *= d;
-        }
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = (float) (r.nextDouble() * 2 - 1);
-        }
-        return Tensor.of(v, dims);
+        return Tensor.of(RandomArrays.uniform(r, RandomArrays.count(dims), -1, 1), dims);
     }
 
     private static Tensor targets(SplittableRandom r) {

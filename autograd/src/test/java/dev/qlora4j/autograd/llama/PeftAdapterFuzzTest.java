@@ -46,27 +46,25 @@ class PeftAdapterFuzzTest {
         }
     }
 
-    @Test
-    void mutatedAdapterConfigsAreLoadedOrRefused() throws Exception {
+    /** Fuzzes one file of a saved adapter folder, loading the folder into a fresh model each case. */
+    private void fuzz(String name, String file, long heapPerByte, long nativePerByte) throws Exception {
         Path adapter = savedAdapter();
-        Path config = adapter.resolve("adapter_config.json");
-        FuzzCampaign.Outcome o = FuzzCampaign.run("adapter-config", List.of(Files.readAllBytes(config)), REFUSALS,
-                FuzzCampaign.Limits.heap(4000, 8 << 20).withNative(cpuMemory(), 0, 1 << 20), bytes -> {
-                    Files.write(config, bytes);
+        Path target = adapter.resolve(file);
+        FuzzCampaign.Outcome o = FuzzCampaign.run(name, List.of(Files.readAllBytes(target)), REFUSALS,
+                FuzzCampaign.Limits.heap(heapPerByte, 8 << 20).withNative(cpuMemory(), nativePerByte, 1 << 20), bytes -> {
+                    Files.write(target, bytes);
                     loadInto(adapter);
                 });
         assertTrue(o.refused() > 0 && o.accepted() > 0, o.toString());
     }
 
     @Test
+    void mutatedAdapterConfigsAreLoadedOrRefused() throws Exception {
+        fuzz("adapter-config", "adapter_config.json", 4000, 0);
+    }
+
+    @Test
     void mutatedAdapterWeightsAreLoadedOrRefused() throws Exception {
-        Path adapter = savedAdapter();
-        Path weights = adapter.resolve("adapter_model.safetensors");
-        FuzzCampaign.Outcome o = FuzzCampaign.run("adapter-weights", List.of(Files.readAllBytes(weights)), REFUSALS,
-                FuzzCampaign.Limits.heap(400, 8 << 20).withNative(cpuMemory(), 4, 1 << 20), bytes -> {
-                    Files.write(weights, bytes);
-                    loadInto(adapter);
-                });
-        assertTrue(o.refused() > 0 && o.accepted() > 0, o.toString());
+        fuzz("adapter-weights", "adapter_model.safetensors", 400, 4);
     }
 }
