@@ -6,7 +6,8 @@ import dev.qlora4j.engine.Tensor;
 import dev.qlora4j.engine.TrainingOps;
 
 /**
- * Embedding lookup: {@code out[..., :] = table[ids[...], :]} for I32 ids and an F32 table [vocab, d].
+ * Embedding lookup: {@code out[..., :] = table[ids[...], :]} for I32 ids and a table [vocab, d], F32,
+ * or BF16 when it is frozen (a trained table is F32, and gets an F32 gradient).
  * Backward: each row of dy is added into the table row its id picked (a scatter-add, so repeated
  * ids accumulate).
  */

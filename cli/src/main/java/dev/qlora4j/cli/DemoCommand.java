@@ -96,9 +96,9 @@ final class DemoCommand implements Command {
             out.printf("   %-22s %14s %16s %14.3f%n", f.name(), String.format("%,d B", f.allocated()),
                     String.format("%,d B", f.linearBytes()), f.linearBytes() * 8.0 / linearParams);
         }
-        out.println("   (whole model: blocks as allocated, embeddings and norms in F32 included; linear weights: exact");
-        out.println("   bytes with quantization state. NF4 + double quant reaches 4.127 bits at 4096x4096 — ./qlora4j memory;");
-        out.println("   at this size the per-weight code maps still weigh.)");
+        out.println("   (whole model: blocks as allocated, code maps shared, embeddings and head included — BF16 but under");
+        out.println("   F32 —, norms in F32; linear weights: exact bytes with quantization state, per weight. NF4 + double");
+        out.println("   quant reaches 4.127 bits at 4096x4096 — ./qlora4j memory; at this size the code maps still weigh.)");
 
         out.println();
         try (LlamaModel model = LlamaModel.load(base, BaseFormat.NF4)) {

@@ -101,8 +101,8 @@ final class MemoryCommand implements Command {
             out.printf("%-20s %14s %12.3f %16s %12s%n", row.name(), Bytes.format(ours), ours * 8.0 / c.linearParameters(),
                     Bytes.format(theirs), ours == theirs ? "-" : "+" + Bytes.format(ours - theirs));
         }
-        out.printf("%-20s %14s (BF16; qlora4j keeps them in F32: %s)%n", "+ embeddings, norms", Bytes.format(2 * c.denseParameters()),
-                Bytes.format(4 * c.denseParameters()));
+        out.printf("%-20s %14s (BF16; qlora4j under a quantized base: %s, the norms in F32)%n", "+ embeddings, norms",
+                Bytes.format(2 * c.denseParameters()), Bytes.format(c.denseBytes(BaseFormat.NF4)));
         out.println("* get_memory_footprint() sums parameters and buffers: a 4-bit weight is n/2 packed bytes there; its");
         out.println("  absmax (F32 per block of 64, or 8-bit + F32 per 256 blocks with double quant) and code maps are");
         out.println("  held in a quant_state it does not count. INT8's per-row scales are left out the same way.");

@@ -8,7 +8,7 @@ import java.util.Collection;
 
 /**
  * The memory one QLoRA training step needs, by part, computed from a config: the frozen weights in
- * their format (embeddings, norms and head in F32 as the engine keeps them), the adapters, their
+ * their format (embeddings and head in BF16, norms in F32, as the engine keeps them), the adapters, their
  * gradients and AdamW's two moments (all F32), and the activations the tape keeps for backward.
  *
  * <p>Activations are what the engine keeps from the forward pass until the step's scope closes: every
@@ -34,7 +34,7 @@ record TrainingMemory(long weights, long adapters, long gradients, long optimize
      */
     static TrainingMemory of(LlamaConfig c, BaseFormat format, Collection<String> targets, int rank, int batch, int seq,
                              boolean checkpointing) {
-        long weights = 4 * c.denseParameters();
+        long weights = c.denseBytes(format);
         for (String m : dev.qlora4j.autograd.llama.LlamaModel.LINEAR_MODULES) {
             int[] s = c.linearShape(m);
             weights += format.weightBytes(s[0], s[1]) * c.layers();

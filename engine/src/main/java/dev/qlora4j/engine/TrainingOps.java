@@ -112,11 +112,11 @@ public final class TrainingOps {
     }
 
     /**
-     * {@code out[..., :] = table[ids[...], :]}: the rows of an F32 table {@code [vocab, d]} picked by
-     * indices of any shape checked against {@code vocab}, on the table's device.
+     * {@code out[..., :] = table[ids[...], :]}: the rows of an F32 or BF16 table {@code [vocab, d]},
+     * as F32, picked by indices of any shape checked against {@code vocab}, on the table's device.
      */
     public static Tensor embedding(Tensor table, Indices ids) {
-        Device d = checkTable("embedding", table, ids);
+        Device d = checkTable("embedding", table, ids, true);
         int[] outDims = Arrays.copyOf(ids.tensor().shape().dims(), ids.tensor().rank() + 1);
         outDims[ids.tensor().rank()] = table.dim(1);
         Tensor out = Tensor.empty(DType.F32, Shape.of(outDims), d);
@@ -131,7 +131,7 @@ public final class TrainingOps {
      * repeated ids accumulate; {@code grad} is a contiguous F32 {@code [vocab, d]}.
      */
     public static void embeddingBackward(Tensor dy, Indices ids, Tensor grad) {
-        Device d = checkTable("embeddingBackward", grad, ids);
+        Device d = checkTable("embeddingBackward", grad, ids, false);
         Ops.sameDevice("embeddingBackward", dy, grad);
         Ops.f32Input("embeddingBackward", dy);
         if (!grad.isContiguous() || dy.numel() != ids.tensor().numel() * grad.dim(1)) {
@@ -144,13 +144,17 @@ public final class TrainingOps {
         }
     }
 
-    private static Device checkTable(String op, Tensor table, Indices ids) {
+    /** @param bf16Allowed whether the table may be BF16 (a frozen one read by the forward) besides F32 */
+    private static Device checkTable(String op, Tensor table, Indices ids, boolean bf16Allowed) {
         Device d = Ops.sameDevice(op, table, ids.tensor());
-        Ops.f32Input(op, table);
+        table.checkOpen(op);
+        if (!(bf16Allowed && table.dtype() == DType.BF16)) {
+            Ops.f32Input(op, table);
+        }
         if (table.rank() != 2 || ids.bound() != table.dim(0) || ids.ignored() != Indices.NONE_IGNORED) {
             throw new IllegalArgumentException(op + ": table " + table.describe() + " with ids checked against "
                     + ids.bound() + (ids.ignored() != Indices.NONE_IGNORED ? " ignoring " + ids.ignored() : "")
-                    + "; expected an F32 table [vocab, d] and ids checked against vocab, none ignored");
+                    + "; expected a table [vocab, d] and ids checked against vocab, none ignored");
         }
         return d;
     }

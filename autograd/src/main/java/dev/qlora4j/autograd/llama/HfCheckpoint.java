@@ -101,12 +101,17 @@ final class HfCheckpoint implements AutoCloseable {
 
     /** An F32 copy of the tensor, checked to have the expected shape. */
     Tensor f32(String name, int... dims) {
+        return read(name, DType.F32, dims);
+    }
+
+    /** The tensor {@code name}, checked to have shape {@code dims}, as a new tensor of {@code type}. */
+    Tensor read(String name, DType type, int... dims) {
         try (Tensor t = mapped(name)) {
             if (!Arrays.equals(t.shape().dims(), dims)) {
                 throw new IllegalArgumentException("checkpoint: \"" + name + "\" is " + t.describe() + "; expected "
                         + Arrays.toString(dims));
             }
-            return Ops.cast(t, DType.F32);
+            return Ops.cast(t, type);
         }
     }
 

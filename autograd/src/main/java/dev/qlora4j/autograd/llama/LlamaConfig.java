@@ -153,6 +153,22 @@ public record LlamaConfig(int hiddenSize, int layers, int heads, int kvHeads, in
         };
     }
 
+    /** Parameters of the embedding table and, unless tied to it, the output head. */
+    public long embeddingParameters() {
+        long emb = (long) vocabSize * hiddenSize;
+        return tiedEmbeddings ? emb : 2 * emb;
+    }
+
+    /**
+     * Bytes of the weights that are not linear layers, as {@link LlamaModel} holds them under a base in
+     * {@code format}: the embedding table and the output head in BF16 (in F32 under an F32 base), as
+     * bitsandbytes models keep them 16-bit; norms and biases in F32.
+     */
+    public long denseBytes(BaseFormat format) {
+        long matrices = embeddingParameters();
+        return LlamaModel.embeddingType(format).byteSize() * matrices + 4 * (denseParameters() - matrices);
+    }
+
     /** Parameters kept dense: embeddings, the norms, biases, and the output head unless tied. */
     public long denseParameters() {
         long emb = (long) vocabSize * hiddenSize;

@@ -22,8 +22,8 @@ public final class ModelMemory {
 
     /**
      * Bytes the loaded model holds: the decoder's linear weights in {@code format} (quantization state
-     * included), the embeddings, norms, biases and output head in F32, plus the largest linear weight
-     * once in F32, which conversion holds while it quantizes.
+     * included), the embeddings and output head in {@link LlamaModel#embeddingType}, norms and biases in
+     * F32, plus the largest linear weight once in F32, which conversion holds while it quantizes.
      */
     public static long bytesNeeded(LlamaConfig c, BaseFormat format) {
         long linear = 0;
@@ -38,7 +38,7 @@ public final class ModelMemory {
                 case F32 -> 4 * n;
             };
         }
-        return linear * c.layers() + 4 * c.denseParameters() + conversionBytes(c);
+        return linear * c.layers() + c.denseBytes(format) + conversionBytes(c);
     }
 
     /** The largest linear weight in F32: what conversion holds on the host while it quantizes. */

@@ -312,7 +312,7 @@ public final class CudaBackend implements Backend {
     @Override
     public void embedding(Tensor table, Tensor ids, Tensor out) {
         int d = table.dim(1);
-        context.launch(kernels(), "embedding_f32", ids.numel() * d, table, ids, out, ids.numel(), d);
+        context.launch(kernels(), "embedding_f32", ids.numel() * d, table, table.dtype().ordinal(), ids, out, ids.numel(), d);
     }
 
     @Override

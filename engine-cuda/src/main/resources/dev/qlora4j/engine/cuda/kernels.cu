@@ -742,14 +742,15 @@ extern "C" __global__ void causal_attention_backward_kv_f32(const float* q, cons
     }
 }
 
-// embedding_f32: table f32 [vocab, d], ids i32 [n] (already checked in [0, vocab)), out f32 [n, d];
-// out[i, j] = table[ids[i], j]. Grid-stride over n·d: consecutive threads copy consecutive columns.
-extern "C" __global__ void embedding_f32(const float* table, const int* ids, float* out, long long n, int d) {
+// embedding_f32: table [vocab, d] of dtype tableType (F32, or BF16 as a quantized model keeps it), ids
+// i32 [n] (already checked in [0, vocab)), out f32 [n, d]; out[i, j] = table[ids[i], j] as f32.
+// Grid-stride over n·d: consecutive threads copy consecutive columns.
+extern "C" __global__ void embedding_f32(const void* table, int tableType, const int* ids, float* out, long long n, int d) {
     long long total = n * d;
     for (long long e = (long long) blockIdx.x * blockDim.x + threadIdx.x; e < total; e += (long long) gridDim.x * blockDim.x) {
         long long i = e / d;
         long long j = e - i * d;
-        out[e] = table[(long long) ids[i] * d + j];
+        out[e] = ql_read_float(table, tableType, (long long) ids[i] * d + j);
     }
 }
 

@@ -1,6 +1,7 @@
 package dev.qlora4j.engine.cpu;
 
 import dev.qlora4j.engine.AdamWStep;
+import dev.qlora4j.engine.DType;
 import dev.qlora4j.engine.Tensor;
 
 import java.lang.foreign.MemorySegment;
@@ -15,6 +16,7 @@ import java.lang.foreign.ValueLayout;
 final class TrainingKernels {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
     private static final ValueLayout.OfInt I = ValueLayout.JAVA_INT_UNALIGNED;
+    private static final ValueLayout.OfShort BF16 = ValueLayout.JAVA_SHORT_UNALIGNED;
 
     private TrainingKernels() {
     }
@@ -51,13 +53,22 @@ final class TrainingKernels {
         }
     }
 
+    /** Rows of an F32 table are copied; a BF16 row widens to F32 exactly (its bits are the float's high half). */
     static void embedding(Tensor table, Tensor ids, Tensor out) {
         int d = table.dim(1);
-        long rowBytes = (long) d * 4;
+        long rowBytes = (long) d * table.dtype().byteSize();
         for (long i = 0; i < ids.numel(); i++) {
             int id = ids.segment().get(I, ids.byteOffset() + i * 4);
-            MemorySegment.copy(table.segment(), table.byteOffset() + id * rowBytes, out.segment(),
-                    out.byteOffset() + i * rowBytes, rowBytes);
+            long from = table.byteOffset() + id * rowBytes;
+            long to = out.byteOffset() + i * d * 4L;
+            if (table.dtype() == DType.F32) {
+                MemorySegment.copy(table.segment(), from, out.segment(), to, rowBytes);
+            } else {
+                for (int j = 0; j < d; j++) {
+                    short bits = table.segment().get(BF16, from + j * 2L);
+                    out.segment().set(F, to + j * 4L, Float.intBitsToFloat((bits & 0xFFFF) << 16));
+                }
+            }
         }
     }
 

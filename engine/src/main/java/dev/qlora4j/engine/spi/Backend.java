@@ -92,7 +92,10 @@ public interface Backend extends AutoCloseable {
      */
     void rope(Tensor x, Tensor cos, Tensor sin, boolean inverse, Tensor out);
 
-    /** {@code out[i, :] = table[ids[i], :]} for I32 ids [n] (already checked to lie in the table). */
+    /**
+     * {@code out[i, :] = table[ids[i], :]} as F32 for I32 ids [n] (already checked to lie in the table);
+     * the table is F32 or BF16.
+     */
     void embedding(Tensor table, Tensor ids, Tensor out);
 
     /** {@code grad[ids[i], :] += dy[i, :]} (a scatter-add: repeated ids accumulate). */

@@ -577,6 +577,18 @@ public abstract class BackendConformanceTest {
                 close(expected[i], gg[i], 1e-6, "scatter-add [" + i + "]");
             }
         }
+        // A BF16 table (a frozen one, as quantized models keep it) gathers its values widened exactly to F32.
+        try (Tensor host = Tensor.of(DType.BF16, table, vocab, d); Tensor tt = host.to(device()); Tensor ti = ids(idx);
+             Indices checked = Indices.check("test", ti, vocab, device()); Tensor out = TrainingOps.embedding(tt, checked)) {
+            float[] rounded = host.toFloatArray();
+            float[] g = out.toFloatArray();
+            assertEquals(DType.F32, out.dtype());
+            for (int i = 0; i < idx.length; i++) {
+                for (int j = 0; j < d; j++) {
+                    assertEquals(rounded[idx[i] * d + j], g[i * d + j], 0, "BF16 gather");
+                }
+            }
+        }
     }
 
     @Test
