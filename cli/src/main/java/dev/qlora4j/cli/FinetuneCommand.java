@@ -142,6 +142,10 @@ final class FinetuneCommand implements Command {
             model.allowLongerContext(args.has("--allow-long-context"));
             model.setGradientCheckpointing(args.has("--gradient-checkpointing")
                     || (!args.has("--no-gradient-checkpointing") && model.config().hiddenSize() >= CHECKPOINTING_FROM_HIDDEN));
+            if (model.gradientCheckpointing()) {
+                out.println("gradient checkpointing: on (each layer recomputed in backward; --no-gradient-checkpointing to turn "
+                        + "it off)");
+            }
             model.to(device);
             model.attachLora(targets, rank, alpha, args.has("--rslora"), seed);
             try (Trainer trainer = new Trainer(model, AdamW.withDefaults(), new Trainer.Schedule((float) lr, warmup, steps, clip))) {

@@ -72,6 +72,24 @@ class FinetuneCommandTest {
     }
 
     @Test
+    void gradientCheckpointingWritesTheSameAdapterBytes() throws Exception {
+        String[] plain = {"finetune", "--model", base.toString(), "--data", data.toString(), "--out", dir.resolve("plain").toString(),
+                "--batch", "16", "--steps", "6", "--lr", "5e-3", "--save-every", "1000", "--seed", "2"};
+        assertEquals(0, CommandRun.of(plain).status());
+        String[] checkpointed = java.util.Arrays.copyOf(plain, plain.length + 1);
+        checkpointed[6] = dir.resolve("checkpointed").toString();
+        checkpointed[plain.length] = "--gradient-checkpointing";
+        CommandRun r = CommandRun.of(checkpointed);
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.out().contains("gradient checkpointing: on"), r.out());
+        assertArrayEquals(Files.readAllBytes(dir.resolve("plain").resolve("adapter_model.safetensors")),
+                Files.readAllBytes(dir.resolve("checkpointed").resolve("adapter_model.safetensors")));
+        String[] both = java.util.Arrays.copyOf(checkpointed, checkpointed.length + 1);
+        both[checkpointed.length] = "--no-gradient-checkpointing";
+        assertEquals(2, CommandRun.of(both).status());
+    }
+
+    @Test
     void anotherRunsFolderIsNeitherMixedNorSharedAtOnce() throws Exception {
         Path out = dir.resolve("shared");
         String[] run = {"finetune", "--model", base.toString(), "--data", data.toString(), "--out", out.toString(),
