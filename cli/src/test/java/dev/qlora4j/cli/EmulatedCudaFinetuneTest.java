@@ -18,8 +18,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /**
  * {@code finetune --device cuda} and {@code generate --device cuda} end to end on the CUDA host emulator
  * (cuda/emulator/), which runs the kernel sources on the CPU: a few steps on a barely trained demo base,
- * a checkpoint and a resume from it, enough to show the whole path works on a device, not that it
- * learns (FinetuneCommandTest shows that).
+ * a checkpoint and a resume from it, and the same run with gradient checkpointing, enough to show the
+ * whole path works on a device, not that it learns (FinetuneCommandTest shows that).
  */
 @Tag("cuda-emulated")
 class EmulatedCudaFinetuneTest {
@@ -52,6 +52,13 @@ class EmulatedCudaFinetuneTest {
         assertEquals(0, resumed.status(), resumed.out() + resumed.err());
         assertTrue(resumed.out().contains("resumed from step 2"), resumed.out());
         assertArrayEquals(uninterrupted, Files.readAllBytes(out.resolve("adapter_model.safetensors")));
+        // Checkpointing on the device recomputes each layer and reaches the same adapter, bit for bit.
+        Path checkpointed = dir.resolve("checkpointed");
+        CommandRun ck = CommandRun.of("finetune", "--model", base.toString(), "--data", data.toString(), "--out",
+                checkpointed.toString(), "--batch", "4", "--steps", "3", "--lr", "1e-2", "--save-every", "2", "--device", "cuda",
+                "--gradient-checkpointing");
+        assertEquals(0, ck.status(), ck.out() + ck.err());
+        assertArrayEquals(uninterrupted, Files.readAllBytes(checkpointed.resolve("adapter_model.safetensors")));
 
         CommandRun g = CommandRun.of("generate", "--model", base.toString(), "--adapter", out.toString(), "--prompt",
                 DemoTask.prompt(DemoTask.Kind.SHIFT, "abcdef"), "--temperature", "0", "--max-tokens", "2", "--device", "cuda");
