@@ -59,10 +59,7 @@ class LinearCrossEntropyTest {
                     if (chunk >= N) {
                         assertArrayEquals(plain[k], fused[k], names[k] + " with one chunk");
                     }
-                    for (int i = 0; i < plain[k].length; i++) {
-                        assertEquals(plain[k][i], fused[k][i], 1e-6 * Math.max(1, Math.abs(plain[k][i])),
-                                names[k] + "[" + i + "] in chunks of " + chunk);
-                    }
+                    assertClose(plain[k], fused[k], names[k] + " in chunks of " + chunk);
                 }
             }
         }
@@ -79,10 +76,15 @@ class LinearCrossEntropyTest {
             Var vh = Var.leaf(h, true);
             Var loss = F.linearCrossEntropy(vh, FrozenWeight.of(w), null, t, -100, 4);
             Tape.backward(loss);
-            float[] dh = vh.grad().toFloatArray();
-            for (int i = 0; i < dh.length; i++) {
-                assertEquals(plain[1][i], dh[i], 1e-6 * Math.max(1, Math.abs(plain[1][i])), "dh[" + i + "]");
-            }
+            assertClose(plain[1], vh.grad().toFloatArray(), "dh");
+        }
+    }
+
+    /** Equal to rounding: within 1e-6 of each expected value, relative above 1. */
+    private static void assertClose(float[] expected, float[] actual, String what) {
+        assertEquals(expected.length, actual.length, what);
+        for (int i = 0; i < expected.length; i++) {
+            assertEquals(expected[i], actual[i], 1e-6 * Math.max(1, Math.abs(expected[i])), what + "[" + i + "]");
         }
     }
 }

@@ -63,8 +63,7 @@ class FinetuneCommandTest {
         assertEquals(0, CommandRun.of(run).status());
         byte[] uninterrupted = Files.readAllBytes(out.resolve("adapter_model.safetensors"));
         // The newest checkpoint is step 10: resuming replays steps 11 and 12 from its state.
-        String[] resume = java.util.Arrays.copyOf(run, run.length + 1);
-        resume[run.length] = "--resume";
+        String[] resume = with(run, "--resume");
         CommandRun r = CommandRun.of(resume);
         assertEquals(0, r.status(), r.err());
         assertTrue(r.out().contains("resumed from step 10"), r.out());
@@ -76,16 +75,14 @@ class FinetuneCommandTest {
         String[] plain = {"finetune", "--model", base.toString(), "--data", data.toString(), "--out", dir.resolve("plain").toString(),
                 "--batch", "16", "--steps", "6", "--lr", "5e-3", "--save-every", "1000", "--seed", "2"};
         assertEquals(0, CommandRun.of(plain).status());
-        String[] checkpointed = java.util.Arrays.copyOf(plain, plain.length + 1);
-        checkpointed[6] = dir.resolve("checkpointed").toString();
-        checkpointed[plain.length] = "--gradient-checkpointing";
+        String[] checkpointed = with(plain, "--gradient-checkpointing");
+        checkpointed[java.util.Arrays.asList(checkpointed).indexOf("--out") + 1] = dir.resolve("checkpointed").toString();
         CommandRun r = CommandRun.of(checkpointed);
         assertEquals(0, r.status(), r.err());
         assertTrue(r.out().contains("gradient checkpointing: on"), r.out());
         assertArrayEquals(Files.readAllBytes(dir.resolve("plain").resolve("adapter_model.safetensors")),
                 Files.readAllBytes(dir.resolve("checkpointed").resolve("adapter_model.safetensors")));
-        String[] both = java.util.Arrays.copyOf(checkpointed, checkpointed.length + 1);
-        both[checkpointed.length] = "--no-gradient-checkpointing";
+        String[] both = with(checkpointed, "--no-gradient-checkpointing");
         assertEquals(2, CommandRun.of(both).status());
     }
 
@@ -105,8 +102,7 @@ class FinetuneCommandTest {
         // Resuming with another rank is refused, naming it.
         String[] otherRank = run.clone();
         otherRank[otherRank.length - 1] = "4";
-        String[] resume = java.util.Arrays.copyOf(otherRank, otherRank.length + 1);
-        resume[otherRank.length] = "--resume";
+        String[] resume = with(otherRank, "--resume");
         CommandRun wrong = CommandRun.of(resume);
         assertEquals(1, wrong.status());
         assertTrue(wrong.err().contains("rank 8 (this run: 4)"), wrong.err());
@@ -120,8 +116,7 @@ class FinetuneCommandTest {
         }
 
         // --overwrite starts afresh: the old checkpoints are gone before the new ones are written.
-        String[] overwrite = java.util.Arrays.copyOf(otherRank, otherRank.length + 1);
-        overwrite[otherRank.length] = "--overwrite";
+        String[] overwrite = with(otherRank, "--overwrite");
         overwrite[java.util.Arrays.asList(overwrite).indexOf("--steps") + 1] = "1";
         CommandRun fresh = CommandRun.of(overwrite);
         assertEquals(0, fresh.status(), fresh.err());
@@ -165,5 +160,12 @@ class FinetuneCommandTest {
         assertEquals(1, g.status());
         assertTrue(g.err().contains("no such folder"), g.err());
         assertEquals(2, CommandRun.of("generate", "--model", base.toString(), "--prompt", "C:", "--temperature", "-1").status());
+    }
+
+    /** The command line {@code args} with {@code more} appended. */
+    private static String[] with(String[] args, String... more) {
+        String[] all = java.util.Arrays.copyOf(args, args.length + more.length);
+        System.arraycopy(more, 0, all, args.length, more.length);
+        return all;
     }
 }

@@ -389,13 +389,12 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     /**
-     * {@code x·Wᵀ (+ b)} through the adapter, the trainable weight, or the frozen weight stored under
-     * key, plus the module's bias when it has one (the base layer's bias, as in PEFT).
+     * {@code x·Wᵀ (+ b)} through the trainable or the frozen weight stored under key (a module without
+     * an adapter), plus the module's bias when it has one.
      */
     private Var linear(Var x, String key) {
-        LoraLinear a = adapters.get(key);
         Var w = trainableBase.get(key);
-        return withBias(a != null ? a.forward(x) : w != null ? F.matmul(x, F.transpose(w, 0, 1)) : F.linear(x, frozen(key)), key);
+        return withBias(w != null ? F.matmul(x, F.transpose(w, 0, 1)) : F.linear(x, frozen(key)), key);
     }
 
     /** y plus the bias of the module whose weight is stored under key, when it has one (as in PEFT, the base layer's). */
@@ -441,7 +440,7 @@ public final class LlamaModel implements AutoCloseable {
      * Rows of logits the loss computes at once: as many as fit {@value #LOSS_CHUNK_BYTES} bytes of F32
      * logits, so the loss's workspace stays a few MiB whatever the vocabulary and batch.
      */
-    public int lossChunkRows(int rows) {
+    private int lossChunkRows(int rows) {
         return (int) Math.max(1, Math.min(rows, LOSS_CHUNK_BYTES / (4L * config.vocabSize())));
     }
 
