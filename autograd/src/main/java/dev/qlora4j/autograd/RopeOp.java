@@ -67,7 +67,8 @@ final class RopeOp {
         List<Object> key = shared ? List.of("rope", capacity, hd, rotary) : List.of("rope", t, hd, offset, rotary);
         Tensor cos;
         Tensor sin;
-        try (Tensor both = DeviceConstants.on(device, key, () -> shared ? cosAndSin(capacity, hd, 0, rotary) : cosAndSin(t, hd, offset, rotary));
+        try (Tensor both = DeviceConstants.on(device, key,
+                () -> shared ? cosAndSin(capacity, hd, 0, rotary) : cosAndSin(t, hd, offset, rotary));
              Tensor c = both.slice(0, 0, 1); Tensor s = both.slice(0, 1, 2);
              Tensor allCos = c.reshape(rows, hd); Tensor allSin = s.reshape(rows, hd)) {
             cos = allCos.slice(0, first, first + t);

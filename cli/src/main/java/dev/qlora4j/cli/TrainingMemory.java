@@ -42,7 +42,10 @@ record TrainingMemory(long weights, long adapters, long gradients, long optimize
         long lora = 4 * c.loraParameters(targets, rank);
         long tokens = (long) batch * seq;
         long layer = layerBytes(c, targets.size(), rank, batch, seq);
-        long kept = checkpointing ? 4 * tokens * ((long) c.layers() + 2) * c.hiddenSize() : layer * c.layers() + 4 * tokens * 2L * c.hiddenSize();
+        // Besides the layers: the embedding's output and the final norm's, d per token each.
+        long outside = 4 * tokens * 2L * c.hiddenSize();
+        // Checkpointed, a layer keeps only its input: d per token and layer.
+        long kept = checkpointing ? 4 * tokens * c.layers() * (long) c.hiddenSize() + outside : layer * c.layers() + outside;
         // A chunk's logits and their log-softmax, alive while the loss computes that chunk.
         long loss = 2 * Math.min(4 * tokens * c.vocabSize(), LlamaModel.LOSS_CHUNK_BYTES);
         return new TrainingMemory(weights, lora, lora, 2 * lora, kept, checkpointing ? layer : 0, loss);
