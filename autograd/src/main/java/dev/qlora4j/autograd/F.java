@@ -165,7 +165,7 @@ public final class F {
 
     /** Llama's SwiGLU MLP inner product: silu(gate) · up. */
     public static Var swiglu(Var gate, Var up) {
-        return mul(silu(gate), up);
+        return SwigluOp.apply(gate, up);
     }
 
     /** Indices [start, end) along {@code axis}. */

@@ -16,7 +16,7 @@ import java.util.Collection;
  * layer and token the two norms' and the residual adds' outputs and o_proj's and down_proj's (6·d),
  * q and k before and after RoPE and v (2·H·hd + 3·G·hd, for H query and G key/value heads), the
  * attention output and its copy back to [T, H·hd] (2·H·hd) with one log-sum-exp per query head (H),
- * the MLP's gate, up, SiLU and product (4·MLP width), and the rank for each adapter; per token the
+ * the MLP's gate, up and SwiGLU product (3·MLP width; the SwiGLU is fused and keeps no silu(gate)), and the rank for each adapter; per token the
  * embedding and the final norm (2·d); per layer and position, not token, the cos and sin tables of
  * q's and k's RoPE (4·hd). Attention is fused ({@code F.causalAttention}): nothing grows with T². The
  * head and the loss are fused too ({@code LlamaModel.loss}): no logits are kept, and a chunk of them
@@ -56,7 +56,7 @@ record TrainingMemory(long weights, long adapters, long gradients, long optimize
         long tokens = (long) batch * seq;
         long queries = (long) c.heads() * c.headDim();
         long keys = (long) c.kvHeads() * c.headDim();
-        long perToken = 6L * c.hiddenSize() + 4 * queries + 3 * keys + c.heads() + 4L * c.intermediateSize()
+        long perToken = 6L * c.hiddenSize() + 4 * queries + 3 * keys + c.heads() + 3L * c.intermediateSize()
                 + (long) adapters * rank;
         return 4 * (tokens * perToken + 4L * seq * c.headDim());
     }

@@ -3,8 +3,8 @@ package dev.qlora4j.engine;
 import java.util.Arrays;
 
 /**
- * The pieces of a training step that are not general tensor math: rotary embedding, embedding
- * gather and scatter-add, the causal mask, cross-entropy's two halves and the AdamW update. Like
+ * The pieces of a training step that are not general tensor math: rotary embedding, the fused
+ * SwiGLU and its backward, embedding gather and scatter-add, the causal mask, cross-entropy's two halves and the AdamW update. Like
  * {@link Ops}, each checks its arguments with a message naming the operation before it reaches the
  * device's backend; inputs may be views (they are made contiguous here), results are contiguous F32.
  */
@@ -33,6 +33,48 @@ public final class TrainingOps {
             Backends.of(d).rope(xc, cc, sc, inverse, out);
         }
         return out;
+    }
+
+    /**
+     * SwiGLU, the Llama MLP's gate: {@code silu(gate)·up} for F32 tensors of one shape, in one pass,
+     * so that neither silu(gate) nor any other intermediate of the size of the MLP is made.
+     */
+    public static Tensor swiglu(Tensor gate, Tensor up) {
+        Device d = checkSwiglu("swiglu", gate, up, null);
+        Tensor out = Tensor.empty(DType.F32, gate.shape(), d);
+        try (Tensor g = gate.contiguous(); Tensor u = up.contiguous()) {
+            Backends.of(d).swiglu(g, u, out);
+        }
+        return out;
+    }
+
+    /**
+     * {@link #swiglu}'s backward: the gradients {@code {dgate, dup}} for the output's gradient dy, in
+     * one pass (three tensors of the MLP's size alive at once: dy and the two results).
+     */
+    public static Tensor[] swigluBackward(Tensor gate, Tensor up, Tensor dy) {
+        Device d = checkSwiglu("swigluBackward", gate, up, dy);
+        Tensor dgate = Tensor.empty(DType.F32, gate.shape(), d);
+        Tensor dup = Tensor.empty(DType.F32, gate.shape(), d);
+        try (Tensor g = gate.contiguous(); Tensor u = up.contiguous(); Tensor dc = dy.contiguous()) {
+            Backends.of(d).swigluBackward(g, u, dc, dgate, dup);
+        }
+        return new Tensor[]{dgate, dup};
+    }
+
+    private static Device checkSwiglu(String op, Tensor gate, Tensor up, Tensor dy) {
+        Device d = Ops.sameDevice(op, gate, up);
+        Ops.f32Input(op, gate);
+        Ops.f32Input(op, up);
+        if (dy != null) {
+            Ops.sameDevice(op, gate, dy);
+            Ops.f32Input(op, dy);
+        }
+        if (!gate.shape().equals(up.shape()) || dy != null && !dy.shape().equals(gate.shape())) {
+            throw new IllegalArgumentException(op + ": gate " + gate.describe() + ", up " + up.describe()
+                    + (dy != null ? ", dy " + dy.describe() : "") + "; expected tensors of one shape");
+        }
+        return d;
     }
 
     /** The output of {@link #causalAttention} and what its backward needs besides the inputs. */

@@ -40,4 +40,15 @@ public final class ElementwiseReference {
             default -> throw new IllegalArgumentException("no reference for the binary op " + op);
         };
     }
+
+    /** SwiGLU in f64: {@code silu(gate)·up}. */
+    public static double swiglu(double gate, double up) {
+        return unary("SILU", gate) * up;
+    }
+
+    /** SwiGLU's gradients in f64, {@code {dgate, dup}}, from the derivative of silu: σ(g)·(1 + g·(1 - σ(g))). */
+    public static double[] swigluBackward(double gate, double up, double dy) {
+        double s = unary("SIGMOID", gate);
+        return new double[]{dy * up * s * (1 + gate * (1 - s)), dy * unary("SILU", gate)};
+    }
 }

@@ -272,6 +272,16 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
+    public void swiglu(Tensor gate, Tensor up, Tensor out) {
+        context.launch(kernels(), "swiglu_f32", gate.numel(), gate, up, out, gate.numel());
+    }
+
+    @Override
+    public void swigluBackward(Tensor gate, Tensor up, Tensor dy, Tensor dgate, Tensor dup) {
+        context.launch(kernels(), "swiglu_backward_f32", gate.numel(), gate, up, dy, dgate, dup, gate.numel());
+    }
+
+    @Override
     public void rope(Tensor x, Tensor cos, Tensor sin, boolean inverse, Tensor out) {
         int hd = cos.dim(1);
         long rows = x.numel() / hd;

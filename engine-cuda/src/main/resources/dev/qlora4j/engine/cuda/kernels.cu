@@ -15,7 +15,7 @@
 //
 // Kernels (argument order as declared below; "view" = QlView, "shape" = QlShape, passed by value):
 //   grid-stride: fill, copy_strided, cast_contiguous, unary_f32, binary_f32, binary_contiguous_f32,
-//                binary_scalar_f32, reduce_columns_f32, rope_f32,
+//                binary_scalar_f32, reduce_columns_f32, rope_f32, swiglu_f32, swiglu_backward_f32,
 //                embedding_f32, embedding_backward_f32, fill_above_diagonal_f32, pick_targets_f32,
 //                cross_entropy_backward_f32, adamw_f32
 //   row:         reduce_f32, softmax_f32, rmsnorm_f32, causal_attention_f32, causal_attention_backward_q_f32,
@@ -508,7 +508,28 @@ extern "C" __global__ void rmsnorm_f32(const float* x, const float* w, float* ou
 }
 
 // ---------------------------------------------------------------------------------------------
-// Transformer pieces (autograd's RopeOp, EmbeddingOp, AttentionOps, CrossEntropyOp, AdamW).
+// Transformer pieces (autograd's SwigluOp, RopeOp, EmbeddingOp, AttentionOps, CrossEntropyOp, AdamW).
+
+// swiglu_f32: out[i] = silu(gate[i])·up[i], silu(g) = g / (1 + exp(-g)) as unary_f32's SILU; gate,
+// up, out contiguous f32 [n]. Grid-stride over n.
+extern "C" __global__ void swiglu_f32(const float* gate, const float* up, float* out, long long n) {
+    for (long long i = (long long) blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long) gridDim.x * blockDim.x) {
+        float g = gate[i];
+        out[i] = g / (1.0f + expf(-g)) * up[i];
+    }
+}
+
+// swiglu_backward_f32: with s = σ(gate[i]): dup[i] = dy[i]·silu(gate[i]) and
+// dgate[i] = dy[i]·up[i]·(s·(gate[i]·(1 - s) + 1)); all contiguous f32 [n]. Grid-stride over n.
+extern "C" __global__ void swiglu_backward_f32(const float* gate, const float* up, const float* dy, float* dgate,
+                                               float* dup, long long n) {
+    for (long long i = (long long) blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long) gridDim.x * blockDim.x) {
+        float g = gate[i];
+        float s = 1.0f / (1.0f + expf(-g));
+        dup[i] = dy[i] * (g / (1.0f + expf(-g)));
+        dgate[i] = dy[i] * up[i] * (s * (g * (1.0f - s) + 1.0f));
+    }
+}
 
 // rope_f32: x, out contiguous f32 [rows, hd] (rows = B·H·T), cos and sin f32 [t, hd]; row r is at
 // position p = r % t; half = hd/2. Forward: out[i] = x[i]·cos[p,i] + rot(x)[i]·sin[p,i] with

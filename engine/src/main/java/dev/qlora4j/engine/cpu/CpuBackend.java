@@ -214,6 +214,18 @@ public final class CpuBackend implements Backend, AutoCloseable {
     }
 
     @Override
+    public void swiglu(Tensor gate, Tensor up, Tensor out) {
+        onHost("swiglu", gate, up, out);
+        Elementwise.swiglu(pool, gate, up, out);
+    }
+
+    @Override
+    public void swigluBackward(Tensor gate, Tensor up, Tensor dy, Tensor dgate, Tensor dup) {
+        onHost("swigluBackward", gate, up, dy, dgate, dup);
+        Elementwise.swigluBackward(pool, gate, up, dy, dgate, dup);
+    }
+
+    @Override
     public void embedding(Tensor table, Tensor ids, Tensor out) {
         onHost("embedding", table, ids, out);
         TrainingKernels.embedding(table, ids, out);

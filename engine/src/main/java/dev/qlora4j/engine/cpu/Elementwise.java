@@ -133,6 +133,61 @@ final class Elementwise {
         });
     }
 
+    /** out = silu(gate)·up, all contiguous and of one shape. */
+    static void swiglu(ParallelPool pool, Tensor gate, Tensor up, Tensor out) {
+        MemorySegment g = gate.segment();
+        MemorySegment u = up.segment();
+        MemorySegment o = out.segment();
+        long gb = gate.byteOffset();
+        long ub = up.byteOffset();
+        long ob = out.byteOffset();
+        inChunks(pool, gate.numel(), (lo, hi) -> {
+            long i = lo;
+            for (long bound = lo + S.loopBound(hi - lo); i < bound; i += S.length()) {
+                FloatVector gv = FloatVector.fromMemorySegment(S, g, gb + i * 4, LE);
+                apply(UnaryOp.SILU, gv).mul(FloatVector.fromMemorySegment(S, u, ub + i * 4, LE)).intoMemorySegment(o, ob + i * 4, LE);
+            }
+            for (; i < hi; i++) {
+                o.set(FLOAT, ob + i * 4, apply(UnaryOp.SILU, g.get(FLOAT, gb + i * 4)) * u.get(FLOAT, ub + i * 4));
+            }
+        });
+    }
+
+    /**
+     * SwiGLU's backward: {@code dup = dy·silu(g)}, {@code dgate = dy·u·σ(g)·(1 + g·(1 - σ(g)))}, with
+     * σ and silu as {@link #apply(UnaryOp, FloatVector)} computes them; all contiguous and of one shape.
+     */
+    static void swigluBackward(ParallelPool pool, Tensor gate, Tensor up, Tensor dy, Tensor dgate, Tensor dup) {
+        MemorySegment g = gate.segment();
+        MemorySegment u = up.segment();
+        MemorySegment d = dy.segment();
+        MemorySegment dg = dgate.segment();
+        MemorySegment du = dup.segment();
+        long gb = gate.byteOffset();
+        long ub = up.byteOffset();
+        long db = dy.byteOffset();
+        long dgb = dgate.byteOffset();
+        long dub = dup.byteOffset();
+        inChunks(pool, gate.numel(), (lo, hi) -> {
+            long i = lo;
+            for (long bound = lo + S.loopBound(hi - lo); i < bound; i += S.length()) {
+                FloatVector gv = FloatVector.fromMemorySegment(S, g, gb + i * 4, LE);
+                FloatVector dyv = FloatVector.fromMemorySegment(S, d, db + i * 4, LE);
+                FloatVector s = apply(UnaryOp.SIGMOID, gv);
+                dyv.mul(apply(UnaryOp.SILU, gv)).intoMemorySegment(du, dub + i * 4, LE);
+                FloatVector local = s.mul(gv.mul(s.broadcast(1f).sub(s)).add(1f));
+                dyv.mul(FloatVector.fromMemorySegment(S, u, ub + i * 4, LE)).mul(local).intoMemorySegment(dg, dgb + i * 4, LE);
+            }
+            for (; i < hi; i++) {
+                float gi = g.get(FLOAT, gb + i * 4);
+                float dyi = d.get(FLOAT, db + i * 4);
+                float s = apply(UnaryOp.SIGMOID, gi);
+                du.set(FLOAT, dub + i * 4, dyi * apply(UnaryOp.SILU, gi));
+                dg.set(FLOAT, dgb + i * 4, dyi * u.get(FLOAT, ub + i * 4) * (s * (gi * (1f - s) + 1f)));
+            }
+        });
+    }
+
     /** A range {@code [lo, hi)} of elements. */
     private interface Range {
         void run(long lo, long hi);

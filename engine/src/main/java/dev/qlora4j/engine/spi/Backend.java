@@ -93,6 +93,18 @@ public interface Backend extends AutoCloseable {
     void rope(Tensor x, Tensor cos, Tensor sin, boolean inverse, Tensor out);
 
     /**
+     * SwiGLU, fused: {@code out = silu(gate)·up} elementwise over tensors of one shape; silu(g) is
+     * computed as {@code g / (1 + exp(-g))}, the form of {@link #unary}'s SILU.
+     */
+    void swiglu(Tensor gate, Tensor up, Tensor out);
+
+    /**
+     * SwiGLU's backward for the output's gradient dy: {@code dup = dy·silu(gate)} and
+     * {@code dgate = dy·up·σ(gate)·(1 + gate·(1 - σ(gate)))}.
+     */
+    void swigluBackward(Tensor gate, Tensor up, Tensor dy, Tensor dgate, Tensor dup);
+
+    /**
      * {@code out[i, :] = table[ids[i], :]} as F32 for I32 ids [n] (already checked to lie in the table);
      * the table is F32 or BF16.
      */
