@@ -1,34 +1,61 @@
 package dev.qlora4j.autograd;
 
+import dev.qlora4j.engine.Device;
 import dev.qlora4j.engine.Scope;
 import dev.qlora4j.engine.Tensor;
 
+import java.util.ArrayList;
 import java.util.List;
-import java.util.function.UnaryOperator;
 
 /**
- * Activation checkpointing: {@code y = block(x)} computed without recording, so that of the block
- * only its input and output are kept; the backward runs the block again from the kept input, this
- * time recording on a tape of its own, and pushes the output's gradient through it. The parameters
- * the block reads get their gradients from that recomputation, as leaves always do; x gets its own.
- * The recomputation runs the same ops in the same order on the same values, so the gradients are
- * those of the unchecked block, bit for bit — the block must be deterministic for that (a dropout
- * mask drawn inside it must come from a seed fixed before the first run).
+ * Activation checkpointing of a chain of blocks, {@code y = block(n-1)(… block(0)(x))}, computed
+ * without recording, so that of the chain only each block's input is kept; the backward walks the
+ * blocks last to first, runs each again from its kept input, this time recording on a tape of its
+ * own, and pushes the gradient of its output through it. The parameters the blocks read get their
+ * gradients from those recomputations, as leaves always do; x gets its own. The recomputation runs
+ * the same ops in the same order on the same values, so the gradients are those of the unchecked
+ * chain, bit for bit — each block must be deterministic for that (a dropout mask drawn inside it must
+ * come from a seed fixed before the first run).
+ *
+ * <p>The kept inputs may live on another device than the blocks compute on — host memory under a
+ * GPU — so that the device holds one block's input at a time: each is copied there after the block
+ * has read it, and back before the block is recomputed. Copies do not change values.
  */
 final class CheckpointOp {
     private CheckpointOp() {
     }
 
     /**
-     * @param parameters what the block may train (they make this op record when x itself needs no
+     * @param parameters what the blocks may train (they make this op record when x itself needs no
      *                   gradient, as the first decoder layer's input does in LoRA training)
+     * @param keepOn     where the blocks' inputs are kept between forward and backward
      */
-    static Var apply(Var x, UnaryOperator<Var> block, List<Var> parameters) {
-        Tensor y;
-        // The block's intermediates die with this scope; only its output is kept.
-        try (Scope s = Scope.open(); Tape.NoGrad off = Tape.noGrad()) {
-            y = s.keep(block.apply(Var.leaf(x.value(), false)).value());
+    static Var apply(Var x, int blocks, F.Block block, List<Var> parameters, Device keepOn) {
+        if (blocks < 1) {
+            throw new IllegalArgumentException("checkpoint: " + blocks + " blocks; expected at least 1 (a model with no layers"
+                    + " has nothing to checkpoint)");
         }
+        Device device = x.value().device();
+        boolean moved = !keepOn.equals(device);
+        List<Tensor> kept = new ArrayList<>(blocks);
+        Tensor in = x.value();
+        for (int i = 0; i < blocks; i++) {
+            Tensor out;
+            // The block's intermediates die with this scope; only its output is kept.
+            try (Scope s = Scope.open(); Tape.NoGrad off = Tape.noGrad()) {
+                out = s.keep(block.apply(i, Var.leaf(in, false)).value());
+            }
+            if (moved) {
+                kept.add(in.to(keepOn));
+                if (i > 0) {
+                    in.close();   // an output of this chain, now held in keepOn's memory only
+                }
+            } else {
+                kept.add(in);
+            }
+            in = out;
+        }
+        Tensor y = in;
         Var[] inputs = new Var[parameters.size() + 1];
         inputs[0] = x;
         for (int i = 0; i < parameters.size(); i++) {
@@ -42,15 +69,31 @@ final class CheckpointOp {
 
             @Override
             Tensor[] backward(Tensor dy) {
-                Var again = Var.leaf(x.value(), x.requiresGrad());
-                // The recomputed intermediates and their gradients die with this scope; a leaf's
-                // gradient (the parameters', and again's) lives outside scopes.
-                try (Scope s = Scope.open()) {
-                    Tape.backwardThrough(() -> block.apply(again), dy);
+                Tensor grad = dy;
+                for (int i = blocks - 1; i >= 0; i--) {
+                    int index = i;
+                    Tensor input = kept.get(i);
+                    Var again = Var.leaf(moved ? input.to(device) : input, i > 0 || x.requiresGrad());
+                    Tensor seed = grad;
+                    // The recomputed intermediates and their gradients die with this scope; a leaf's
+                    // gradient (the parameters', and again's) lives outside scopes.
+                    try (Scope s = Scope.open()) {
+                        Tape.backwardThrough(() -> block.apply(index, again), seed);
+                    }
+                    if (moved) {
+                        again.value().close();
+                    }
+                    if (i > 0 || moved) {
+                        input.close();   // a chain output, or a copy in keepOn's memory: spent
+                    }
+                    if (grad != dy) {
+                        grad.close();
+                    }
+                    grad = again.grad();
                 }
-                // The parameters accumulated their gradients themselves; x's is again's.
+                // The parameters accumulated their gradients themselves; x's is the first block's input's.
                 Tensor[] grads = new Tensor[inputs.length];
-                grads[0] = again.grad();
+                grads[0] = grad;
                 return grads;
             }
         });

@@ -111,14 +111,22 @@ public final class F {
         return LinearCrossEntropyOp.apply(hidden, head, trained, targets, ignoreIndex, chunkRows);
     }
 
+    /** One block of a checkpointed chain: its output for the input of block {@code index}. */
+    @FunctionalInterface
+    public interface Block {
+        Var apply(int index, Var input);
+    }
+
     /**
-     * {@code block(x)} with activation checkpointing: of the block only x and the output are kept, and
-     * the backward recomputes the block from x. {@code parameters} lists what the block may train.
-     * The gradients equal those of {@code block(x)} recorded plainly, bit for bit, when the block is
-     * deterministic.
+     * The chain {@code block(blocks-1)(… block(0)(x))} with activation checkpointing: of the chain only
+     * each block's input is kept, on {@code keepInputsOn} (the device x is on, or host memory under a
+     * GPU), and the backward recomputes each block from its input, last block first. {@code parameters}
+     * lists what the blocks may train. The gradients equal those of the chain recorded plainly, bit
+     * for bit, when every block is deterministic.
      */
-    public static Var checkpoint(Var x, java.util.function.UnaryOperator<Var> block, java.util.List<Var> parameters) {
-        return CheckpointOp.apply(x, block, parameters);
+    public static Var checkpoint(Var x, int blocks, Block block, java.util.List<Var> parameters,
+                                 dev.qlora4j.engine.Device keepInputsOn) {
+        return CheckpointOp.apply(x, blocks, block, parameters, keepInputsOn);
     }
 
     /** A frozen linear layer {@code x·Wᵀ}: the gradient flows to x only. */

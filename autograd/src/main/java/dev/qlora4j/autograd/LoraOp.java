@@ -45,9 +45,10 @@ final class LoraOp {
 
             @Override
             Tensor[] backward(Tensor dy) {
+                // s scales the [rows, r] products, never dy: a scaled copy of dy would be a buffer of y's size.
                 try (h; Tensor dy2 = dy.reshape(-1, out);
                      Tensor h2 = h.reshape(-1, r); Tensor x2 = tx.reshape(-1, in);
-                     Tensor sdy = Ops.scale(dy2, scaling); Tensor dh = Ops.matmul(sdy, b.value())) {
+                     Tensor dyb = Ops.matmul(dy2, b.value()); Tensor dh = Ops.scale(dyb, scaling)) {
                     Tensor dA = null;
                     Tensor dB = null;
                     Tensor dx = null;
@@ -57,8 +58,8 @@ final class LoraOp {
                         }
                     }
                     if (needs(2)) {
-                        try (Tensor sdyt = sdy.transpose(0, 1)) {
-                            dB = Ops.matmul(sdyt, h2);
+                        try (Tensor dyt = dy2.transpose(0, 1); Tensor sh = Ops.scale(h2, scaling)) {
+                            dB = Ops.matmul(dyt, sh);
                         }
                     }
                     if (needs(0)) {

@@ -35,6 +35,9 @@ public final class LlamaModel implements AutoCloseable {
     public static final List<String> LINEAR_MODULES =
             List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
 
+    /** The input embedding table's key. */
+    private static final String EMBEDDING = "model.embed_tokens.weight";
+
     private final LlamaConfig config;
     private final Map<String, Tensor> dense = new LinkedHashMap<>();
     private final Map<String, QuantizedWeight> quantized = new LinkedHashMap<>();
@@ -43,6 +46,7 @@ public final class LlamaModel implements AutoCloseable {
     private final Map<String, Var> trainableBase = new LinkedHashMap<>();
     private boolean longerContextAllowed;
     private boolean gradientCheckpointing;
+    private boolean offloadCheckpoints;
 
     private LlamaModel(LlamaConfig config) {
         this.config = config;
@@ -249,12 +253,13 @@ public final class LlamaModel implements AutoCloseable {
 
     /** Where the model's weights live. */
     public Device device() {
-        return dense.get("model.embed_tokens.weight").device();
+        return dense.get("model.norm.weight").device();
     }
 
     /**
      * Moves every base weight to {@code target} in place — quantized weights as they are, packed —
-     * before adapters are attached or full fine-tuning is enabled, which then live there too.
+     * before adapters are attached or full fine-tuning is enabled, which then live there too. An
+     * untied input embedding stays in host memory (see {@link #embed}) until full fine-tuning trains it.
      *
      * @throws IllegalStateException when adapters or trainable base weights already exist
      */
@@ -264,7 +269,11 @@ public final class LlamaModel implements AutoCloseable {
                     + " or enabling full fine-tuning");
         }
         for (Map.Entry<String, Tensor> e : dense.entrySet()) {
-            Tensor moved = Scope.unscoped(() -> e.getValue().to(target));
+            // The input embedding is only gathered from, B·T rows a step: under a GPU it stays in host
+            // memory, as llama.cpp keeps it, which frees vocab × hidden × 2 bytes of the device (1 GiB
+            // in Llama 3.1 8B). A tied table is the head too, and goes along.
+            Device home = e.getKey().equals(EMBEDDING) && !config.tiedEmbeddings() ? Device.CPU : target;
+            Tensor moved = Scope.unscoped(() -> e.getValue().to(home));
             e.getValue().close();
             e.setValue(moved);
         }
@@ -340,6 +349,12 @@ public final class LlamaModel implements AutoCloseable {
                     + "); expected a model loaded or built with BaseFormat.F32 or BF16");
         }
         for (Map.Entry<String, Tensor> e : dense.entrySet()) {
+            if (!e.getValue().device().equals(device())) {
+                // The embedding a GPU left in host memory: trained, it must be where its gradient is.
+                Tensor moved = Scope.unscoped(() -> e.getValue().to(device()));
+                e.getValue().close();
+                e.setValue(moved);
+            }
             if (e.getValue().dtype() != DType.F32) {
                 Tensor f32 = Ops.cast(e.getValue(), DType.F32);
                 e.getValue().close();
@@ -456,17 +471,37 @@ public final class LlamaModel implements AutoCloseable {
         int b = ids.dim(0);
         int t = ids.dim(1);
         checkContext(t);
-        Var x = F.embedding(ids, baseVar("model.embed_tokens.weight"));
-        boolean checkpoint = gradientCheckpointing && Tape.recording();
-        List<Var> parameters = checkpoint ? trainableParameters() : List.of();
+        Var x = embed(ids);
+        // Drawn before a layer runs, so that a checkpointed layer's recomputation masks as its first run did.
+        List<Map<String, Long>> seeds = new ArrayList<>();
         for (int l = 0; l < config.layers(); l++) {
-            int layer = l;
-            // Drawn before the layer runs, so that a checkpointed layer's recomputation masks as its first run did.
-            Map<String, Long> seeds = dropoutSeeds(l);
-            x = checkpoint ? F.checkpoint(x, in -> decoderLayer(layer, in, seeds, b, t), parameters)
-                    : decoderLayer(l, x, seeds, b, t);
+            seeds.add(dropoutSeeds(l));
+        }
+        if (gradientCheckpointing && Tape.recording()) {
+            Device keepOn = offloadCheckpoints ? Device.CPU : x.value().device();
+            x = F.checkpoint(x, config.layers(), (l, in) -> decoderLayer(l, in, seeds.get(l), b, t), trainableParameters(),
+                    keepOn);
+        } else {
+            for (int l = 0; l < config.layers(); l++) {
+                x = decoderLayer(l, x, seeds.get(l), b, t);
+            }
         }
         return F.rmsNorm(x, baseVar("model.norm.weight"), config.rmsEps());
+    }
+
+    /**
+     * The embedding of I32 ids [B, T] (on any device) as [B, T, hidden] F32 on the model's device. A
+     * table left in host memory under a GPU ({@link #to}) is gathered from there — B·T rows of it — and
+     * the rows are copied over.
+     */
+    private Var embed(Tensor ids) {
+        Var table = baseVar(EMBEDDING);
+        if (table.value().device().equals(device())) {
+            return F.embedding(ids, table);
+        }
+        try (Tensor hostRows = F.embedding(ids, table).value()) {
+            return Var.leaf(hostRows.to(device()), false);
+        }
     }
 
     /** One decoder layer: x + attention(norm(x)), then + MLP(norm(·)). */
@@ -505,6 +540,15 @@ public final class LlamaModel implements AutoCloseable {
      */
     public void setGradientCheckpointing(boolean on) {
         this.gradientCheckpointing = on;
+    }
+
+    /**
+     * With gradient checkpointing, keeps the layers' inputs in host memory instead of on the model's
+     * device between forward and backward: the device then holds one layer's input at a time, for a
+     * copy of hidden × B·T floats each way per layer. No effect on the CPU, whose memory is the host's.
+     */
+    public void setCheckpointOffload(boolean on) {
+        this.offloadCheckpoints = on;
     }
 
     /** Whether {@link #setGradientCheckpointing} is on. */

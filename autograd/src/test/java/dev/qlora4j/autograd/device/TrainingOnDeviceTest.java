@@ -121,6 +121,50 @@ abstract class TrainingOnDeviceTest {
         compare(BaseFormat.F32, true, 1e-4);
     }
 
+    /** The first step's loss, gradients, and device bytes held after its forward, with the chosen checkpointing. */
+    private record Step(float loss, float[] gradients, long heldAfterForward) {
+    }
+
+    private Step checkpointedStep(LlamaModel model, boolean offload) {
+        model.setGradientCheckpointing(true);
+        model.setCheckpointOffload(offload);
+        SplittableRandom r = new SplittableRandom(5);
+        float[] ids = new float[BATCH * TOKENS];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = r.nextInt(CONFIG.vocabSize());
+        }
+        try (Tensor tIds = Tensor.of(DType.I32, ids, BATCH, TOKENS); Scope step = Scope.open()) {
+            long before = device().allocator().stats().live();
+            Var loss = model.loss(tIds, tIds.reshape(BATCH * TOKENS), -100);
+            long held = device().allocator().stats().live() - before;
+            Tape.backward(loss);
+            float[] gradients = gradients(model.trainableParameters());
+            model.trainableParameters().forEach(Var::zeroGrad);
+            return new Step(loss.value().getFlat(0), gradients, held);
+        }
+    }
+
+    @Test
+    void theEmbeddingStaysOnTheHostAndOffloadedCheckpointsGiveTheSameGradients() {
+        long hostBefore = Device.CPU.allocator().stats().live();
+        try (LlamaModel model = LlamaModel.random(CONFIG, 7, BaseFormat.NF4)) {
+            model.to(device());
+            // Of the weights made in host memory only the input embedding table [vocab, hidden], BF16
+            // under NF4, is still there (a multiple of the allocator's 64 bytes: no rounding).
+            assertEquals(2L * CONFIG.vocabSize() * CONFIG.hiddenSize(), Device.CPU.allocator().stats().live() - hostBefore);
+            model.attachLora(Set.of("q_proj", "v_proj", "down_proj"), 4, 8f, false, 11);
+            checkpointedStep(model, false);   // makes what a device keeps once made (RoPE tables), off the count
+            Step onDevice = checkpointedStep(model, false);
+            Step offloaded = checkpointedStep(model, true);
+            assertEquals(onDevice.loss(), offloaded.loss());
+            org.junit.jupiter.api.Assertions.assertArrayEquals(onDevice.gradients(), offloaded.gradients());
+            // Kept on the device: the first layer's input (the caller's) and the second's, [B·T, hidden] F32.
+            long layerInput = 4L * BATCH * TOKENS * CONFIG.hiddenSize();
+            assertEquals(onDevice.heldAfterForward() - layerInput, offloaded.heldAfterForward(),
+                    "held after the forward with the layer inputs on the device and in host memory");
+        }
+    }
+
     @Test
     void concatRefusesPartsOnAnotherDevice() {
         // The pieces are copied into the result by its device's backend: a GPU part copied by the

@@ -61,4 +61,14 @@ class GradientCheckpointingTest {
             assertSameStep(plain, checkpointed);
         }
     }
+
+    @Test
+    void aChainOfNoBlocksIsRefusedByName() {
+        try (dev.qlora4j.engine.Tensor t = dev.qlora4j.engine.Tensor.zeros(dev.qlora4j.engine.DType.F32, 2, 3)) {
+            dev.qlora4j.autograd.Var x = dev.qlora4j.autograd.Var.leaf(t, true);
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> dev.qlora4j.autograd.F.checkpoint(x, 0, (i, in) -> in, java.util.List.of(), t.device()));
+            assertTrue(e.getMessage().contains("checkpoint: 0 blocks; expected at least 1"), e.getMessage());
+        }
+    }
 }
