@@ -114,6 +114,7 @@ public final class F {
     /** One block of a checkpointed chain: its output for the input of block {@code index}. */
     @FunctionalInterface
     public interface Block {
+        /** The output of block {@code index} for its input. */
         Var apply(int index, Var input);
     }
 

@@ -3,6 +3,7 @@ package dev.qlora4j.autograd;
 import dev.qlora4j.engine.Ops;
 import dev.qlora4j.engine.ReduceOp;
 import dev.qlora4j.engine.Tensor;
+import dev.qlora4j.engine.TrainingOps;
 import dev.qlora4j.engine.UnaryOp;
 
 /**
@@ -11,6 +12,8 @@ import dev.qlora4j.engine.UnaryOp;
  * <pre>
  *   dx = r · (g - x · r² · mean(g · x))      dw = Σ over rows of dy · x · r
  * </pre>
+ * dx in one fused pass over each row ({@link TrainingOps#rmsNormBackward}), which makes no tensor
+ * but dx where the composed ops made six of x's size.
  */
 final class RmsNormOp {
     private RmsNormOp() {
@@ -27,25 +30,17 @@ final class RmsNormOp {
             @Override
             Tensor[] backward(Tensor dy) {
                 Tensor tx = x.value();
-                try (Tensor sq = Ops.unary(UnaryOp.SQUARE, tx); Tensor ms = Ops.reduce(ReduceOp.MEAN, sq, -1, true);
-                     Tensor mse = Ops.add(ms, eps);
-                     Tensor r = Ops.unary(UnaryOp.RSQRT, mse); Tensor xr = Ops.mul(tx, r)) {
-                    Tensor dx = null;
-                    Tensor dw = null;
-                    if (needs(0)) {
-                        try (Tensor g = Ops.mul(dy, w.value()); Tensor gx = Ops.mul(g, tx);
-                             Tensor m = Ops.reduce(ReduceOp.MEAN, gx, -1, true); Tensor r2 = Ops.mul(r, r);
-                             Tensor c = Ops.mul(r2, m); Tensor xc = Ops.mul(tx, c); Tensor diff = Ops.sub(g, xc)) {
-                            dx = Ops.mul(r, diff);
-                        }
+                Tensor dx = needs(0) ? TrainingOps.rmsNormBackward(tx, w.value(), dy, eps) : null;
+                Tensor dw = null;
+                if (needs(1)) {
+                    // Only a trained norm weight (full fine-tuning) needs this: the composed ops serve.
+                    try (Tensor sq = Ops.unary(UnaryOp.SQUARE, tx); Tensor ms = Ops.reduce(ReduceOp.MEAN, sq, -1, true);
+                         Tensor mse = Ops.add(ms, eps); Tensor r = Ops.unary(UnaryOp.RSQRT, mse); Tensor xr = Ops.mul(tx, r);
+                         Tensor p = Ops.mul(dy, xr)) {
+                        dw = Tape.sumTo(p, w.value().shape());
                     }
-                    if (needs(1)) {
-                        try (Tensor p = Ops.mul(dy, xr)) {
-                            dw = Tape.sumTo(p, w.value().shape());
-                        }
-                    }
-                    return new Tensor[]{dx, dw};
                 }
+                return new Tensor[]{dx, dw};
             }
         });
     }

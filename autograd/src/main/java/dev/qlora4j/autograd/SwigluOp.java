@@ -9,8 +9,9 @@ import dev.qlora4j.engine.TrainingOps;
  * <pre>
  *   dup = dy·silu(gate)        dgate = dy·up·s·(1 + gate·(1 - s))
  * </pre>
- * computed in one pass, so that backward holds three tensors of the MLP's size (dy, dgate, dup)
- * where the composed ops held eight. Same values as silu then mul, bit for bit, in the forward.
+ * computed in one pass with dgate written over dy, so that backward holds two tensors of the MLP's
+ * size (dgate in dy's place, and dup) where the composed ops held eight. Same values as silu then
+ * mul, bit for bit, in the forward.
  */
 final class SwigluOp {
     private SwigluOp() {
@@ -26,7 +27,10 @@ final class SwigluOp {
 
             @Override
             Tensor[] backward(Tensor dy) {
-                return TrainingOps.swigluBackward(gate.value(), up.value(), dy);
+                // dy is this op's to spend (the tape drops it next): dgate is written over it, through a
+                // view of its storage — or over a copy, when dy is a strided view.
+                Tensor dgate = dy.contiguous();
+                return new Tensor[]{dgate, TrainingOps.swigluBackwardInPlace(gate.value(), up.value(), dgate)};
             }
         });
     }

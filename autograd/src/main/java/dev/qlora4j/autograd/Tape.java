@@ -80,7 +80,7 @@ public final class Tape {
             Tensor one = Tensor.empty(DType.F32, loss.value().shape(), loss.value().device());
             Ops.fill(one, 1f);
             loss.accumulate(one);
-            propagate(tape);
+            propagate(tape, false);
         } finally {
             tape.clear();
         }
@@ -91,6 +91,10 @@ public final class Tape {
      * {@code seed}, the gradient of f's output, back through what it recorded: the leaves f reads
      * (parameters, an input given as a leaf) accumulate their gradients as in {@link #backward}.
      * Checkpointing's backward, which runs inside the outer backward. {@code seed} stays the caller's.
+     * What f recorded is f's own, so each output is released as soon as its op's backward has run —
+     * the ops that read it come later on the tape and have run before — which lowers the peak of a
+     * recomputed block by the outputs its backward has passed (in a decoder layer's SwiGLU: the layer's
+     * output, down_proj's and the SwiGLU product).
      */
     static void backwardThrough(java.util.function.Supplier<Var> f, Tensor seed) {
         List<Var> outer = RECORDED.get();
@@ -100,7 +104,7 @@ public final class Tape {
             Var out = f.get();
             if (out.requiresGrad()) {
                 out.accumulate(Ops.cast(seed, DType.F32));
-                propagate(own);
+                propagate(own, true);
             }
         } finally {
             own.clear();
@@ -108,8 +112,11 @@ public final class Tape {
         }
     }
 
-    /** Walks a tape newest first, pushing each recorded Var's gradient to the inputs that require one. */
-    private static void propagate(List<Var> tape) {
+    /**
+     * Walks a tape newest first, pushing each recorded Var's gradient to the inputs that require one;
+     * with {@code release}, closing each Var's value once its op's backward has run.
+     */
+    private static void propagate(List<Var> tape, boolean release) {
         for (int i = tape.size() - 1; i >= 0; i--) {
             Var v = tape.get(i);
             Tensor g = v.grad();
@@ -125,6 +132,9 @@ public final class Tape {
                 }
             }
             v.zeroGrad(); // an intermediate's gradient is spent once pushed to its inputs
+            if (release) {
+                v.value().close();
+            }
         }
     }
 

@@ -7,6 +7,7 @@ import dev.qlora4j.autograd.llama.LlamaModel;
 import dev.qlora4j.autograd.llama.PeftAdapter;
 import dev.qlora4j.autograd.llama.Trainer;
 import dev.qlora4j.autograd.llama.TrainingCheckpoint;
+import dev.qlora4j.engine.Allocator;
 import dev.qlora4j.engine.Device;
 import dev.qlora4j.engine.Tensor;
 import dev.qlora4j.tokenizer.ChatTemplate;
@@ -43,6 +44,7 @@ final class FinetuneCommand implements Command {
                                         [--clip 1.0] [--save-every 100] [--keep-checkpoints 3] [--resume | --overwrite]
                                         [--seed 0]
                                         [--allow-long-context] [--gradient-checkpointing | --no-gradient-checkpointing]
+                                        [--offload-checkpoints] [--loss-chunk MIB]
                                         [--base-format nf4|nf4-no-dq|fp4|int8|bf16|f32]
                                         %s
 
@@ -62,6 +64,8 @@ final class FinetuneCommand implements Command {
                 Gradient checkpointing keeps each decoder layer's input only and recomputes the layer in the
                 backward pass: most of the activations' memory saved for about a third more compute, the same
                 gradients bit for bit. On by default for models of hidden size %d and up (about 1B parameters).
+                --offload-checkpoints keeps those layer inputs in host memory under a GPU. --loss-chunk: MiB of
+                F32 logits the loss computes at once (default 32). The run ends with its peak memory on --device.
                 Defaults: --epochs 1, warmup 5%% of the steps.
                 %s""".formatted(DeviceOption.SYNOPSIS, CHECKPOINTING_FROM_HIDDEN, DeviceOption.HELP);
     }
@@ -73,10 +77,10 @@ final class FinetuneCommand implements Command {
     public int run(List<String> argList, PrintStream out) throws Exception {
         Args args = Args.parse("finetune", argList, Set.of("--model", "--data", "--out", "--targets", "--rank", "--alpha",
                 "--steps", "--epochs", "--batch", "--seq", "--lr", "--warmup", "--clip", "--save-every", "--keep-checkpoints",
-                "--seed", "--base-format",
+                "--seed", "--base-format", "--loss-chunk",
                 DeviceOption.NAME),
                 Set.of("--resume", "--overwrite", "--rslora", "--allow-long-context", "--gradient-checkpointing",
-                        "--no-gradient-checkpointing"));
+                        "--no-gradient-checkpointing", "--offload-checkpoints"));
         if (!args.positionals().isEmpty()) {
             throw new UsageException("unexpected argument(s) " + args.positionals());
         }
@@ -86,6 +90,10 @@ final class FinetuneCommand implements Command {
         if (args.has("--gradient-checkpointing") && args.has("--no-gradient-checkpointing")) {
             throw new UsageException("--gradient-checkpointing and --no-gradient-checkpointing: give one");
         }
+        if (args.has("--offload-checkpoints") && args.has("--no-gradient-checkpointing")) {
+            throw new UsageException("--offload-checkpoints: there is nothing to offload with --no-gradient-checkpointing");
+        }
+        long lossChunk = (long) args.getInt("--loss-chunk", (int) (LlamaModel.LOSS_CHUNK_BYTES >> 20), 1) << 20;
         if (args.has("--steps") && args.has("--epochs")) {
             throw new UsageException("give --steps or --epochs, not both");
         }
@@ -128,8 +136,13 @@ final class FinetuneCommand implements Command {
                 OutputFolder.prepareForNewRun(outDir, checkpoints, args.has("--overwrite"));
                 OutputFolder.recordRun(checkpoints, modelDir, rank, targets);
             }
+            Allocator memory = device.allocator();
+            long before = memory.stats().live();
+            memory.resetPeak();
             train(args, out, modelDir, outDir, checkpoints, data, targets, rank, alpha, batch, lr, clip, saveEvery, keep,
-                    seed, format, device, steps, warmup);
+                    seed, format, device, steps, warmup, lossChunk);
+            out.printf("peak memory on %s: %s (model, adapters, optimizer state and the step, as allocated)%n",
+                    DeviceOption.where(device), Bytes.format(memory.stats().peak() - before));
         }
         out.println("adapter written to " + outDir + " (adapter_config.json, adapter_model.safetensors)");
         return 0;
@@ -137,15 +150,18 @@ final class FinetuneCommand implements Command {
 
     private static void train(Args args, PrintStream out, Path modelDir, Path outDir, Path checkpoints, FinetuneData data,
                               Set<String> targets, int rank, float alpha, int batch, double lr, double clip, int saveEvery,
-                              int keep, long seed, BaseFormat format, Device device, int steps, int warmup) throws Exception {
+                              int keep, long seed, BaseFormat format, Device device, int steps, int warmup, long lossChunk)
+            throws Exception {
         try (LlamaModel model = ModelLoader.load(modelDir, format, device)) {
             model.allowLongerContext(args.has("--allow-long-context"));
             model.setGradientCheckpointing(args.has("--gradient-checkpointing")
                     || (!args.has("--no-gradient-checkpointing") && model.config().hiddenSize() >= CHECKPOINTING_FROM_HIDDEN));
             if (model.gradientCheckpointing()) {
                 out.println("gradient checkpointing: on (each layer recomputed in backward; --no-gradient-checkpointing to turn "
-                        + "it off)");
+                        + "it off)" + (args.has("--offload-checkpoints") ? ", layer inputs kept in host memory" : ""));
             }
+            model.setCheckpointOffload(args.has("--offload-checkpoints"));
+            model.setLossChunkBytes(lossChunk);
             model.to(device);
             model.attachLora(targets, rank, alpha, args.has("--rslora"), seed);
             try (Trainer trainer = new Trainer(model, AdamW.withDefaults(), new Trainer.Schedule((float) lr, warmup, steps, clip))) {

@@ -54,26 +54,30 @@ final class MemoryCommand implements Command {
     public String usage() {
         return """
                 usage: qlora4j memory [--model NAME|CONFIG.json] [--batch B] [--seq T] [--rank R]
-                                      [--targets q_proj,v_proj|all-linear] [--gradient-checkpointing] %s
+                                      [--targets q_proj,v_proj|all-linear] [--gradient-checkpointing]
+                                      [--offload-checkpoints] [--loss-chunk MIB] %s
 
                 The linear weights' bytes in FP32, FP16, BF16, INT8, NF4 and NF4 + double quant (block 64),
                 counted as the engine stores them — absmax, nested absmax and code maps included — beside
                 what transformers' get_memory_footprint() reports, which counts only the packed weights;
-                for the demo model also measured as bytes allocated on --device. Then one QLoRA training step (NF4 +
-                double quant base, LoRA of rank R on the targets, AdamW, batch B × sequence T): weights,
-                adapters, gradients, optimizer state, activations (with --gradient-checkpointing: the layers'
-                inputs, and one layer recomputed during backward) and the loss's workspace (a chunk of
-                logits); measured as well for the demo.
+                for the demo model also measured as bytes allocated on --device. Then the peak memory of one
+                QLoRA training step (NF4 + double quant base, LoRA of rank R on the targets, AdamW, batch B ×
+                sequence T) by part, on a GPU and on the CPU: weights, adapters, gradients, optimizer state,
+                activations, backward's gradients in flight and the loss's workspace; measured as well for
+                the demo.
+                --gradient-checkpointing: keep each layer's input only and recompute the layer in backward.
+                --offload-checkpoints: keep those inputs in host memory under a GPU (with checkpointing).
+                --loss-chunk: MiB of F32 logits the loss computes at once (default %d).
                 NAME: demo, 7b, 13b, 70b (Llama 2), llama3.1-8b, llama3.1-70b, llama3.2-1b, llama3.2-3b.
                 Defaults: --model llama3.1-8b --batch 1 --seq 512 --rank 16 --targets q_proj,v_proj
                 (demo: --batch 64 --seq 15).
-                %s""".formatted(DeviceOption.SYNOPSIS, DeviceOption.HELP);
+                %s""".formatted(DeviceOption.SYNOPSIS, LlamaModel.LOSS_CHUNK_BYTES >> 20, DeviceOption.HELP);
     }
 
     @Override
     public int run(List<String> argList, PrintStream out) throws Exception {
         Args args = Args.parse("memory", argList, Set.of("--model", "--batch", "--seq", "--rank", "--targets",
-                DeviceOption.NAME), Set.of("--gradient-checkpointing"));
+                "--loss-chunk", DeviceOption.NAME), Set.of("--gradient-checkpointing", "--offload-checkpoints"));
         if (!args.positionals().isEmpty()) {
             throw new UsageException("unexpected argument(s) " + args.positionals());
         }
@@ -81,6 +85,10 @@ final class MemoryCommand implements Command {
         LlamaConfig c = model.config();
         int batch = args.getInt("--batch", model.isDemo() ? DemoModel.BATCH : 1, 1);
         int seq = args.getInt("--seq", model.isDemo() ? DemoTask.LENGTH - 1 : 512, 1);
+        if (seq > c.maxPositions()) {
+            throw new UsageException("--seq " + seq + ": longer than " + model.name() + "'s context of " + c.maxPositions()
+                    + " positions (max_position_embeddings)");
+        }
         int rank = args.getInt("--rank", 16, 1);
         Set<String> targets = Targets.parse(args.get("--targets", "q_proj,v_proj"));
         c.checkLoraRank(targets, rank);
@@ -119,69 +127,84 @@ final class MemoryCommand implements Command {
             }
         }
 
-        boolean checkpointing = args.has("--gradient-checkpointing");
-        TrainingMemory step = TrainingMemory.of(c, BaseFormat.NF4, targets, rank, batch, seq, checkpointing);
+        TrainingMemory.Options options = options(args);
+        TrainingMemory step = TrainingMemory.of(c, BaseFormat.NF4, targets, rank, batch, seq, options);
         out.println();
-        out.printf("one QLoRA training step: NF4 + double quant base, LoRA r = %d on %s, AdamW, batch %d x %d tokens%s%n",
-                rank, String.join(",", Targets.ordered(targets)), batch, seq, checkpointing ? ", gradient checkpointing" : "");
-        out.printf("  %-34s %12s%n", "frozen weights", Bytes.format(step.weights()));
-        out.printf("  %-34s %12s  (%,d parameters)%n", "adapters (F32)", Bytes.format(step.adapters()), step.adapters() / 4);
-        out.printf("  %-34s %12s%n", "adapter gradients (F32)", Bytes.format(step.gradients()));
-        out.printf("  %-34s %12s%n", "AdamW moments (2 x F32)", Bytes.format(step.optimizer()));
-        out.printf("  %-34s %12s%n", checkpointing ? "activations kept (layer inputs)" : "activations kept for backward",
-                Bytes.format(step.activations()));
-        if (checkpointing) {
-            out.printf("  %-34s %12s%n", "one layer recomputed in backward", Bytes.format(step.recomputed()));
+        out.printf("one QLoRA training step: NF4 + double quant base, LoRA r = %d on %s, AdamW, batch %d x %d tokens%s%s%n",
+                rank, String.join(",", Targets.ordered(targets)), batch, seq,
+                options.checkpointing() ? ", gradient checkpointing" : "", options.offload() ? " (offloaded)" : "");
+        line(out, "frozen weights", step.weights(), "");
+        line(out, "adapters (F32)", step.adapters(), String.format("(%,d parameters)", step.adapters() / 4));
+        line(out, "adapter gradients (F32)", step.gradients(), "");
+        line(out, "AdamW moments (2 x F32)", step.optimizer(), "");
+        line(out, options.checkpointing() ? "activations kept (layer inputs)" : "activations kept for backward",
+                step.activations(), "");
+        if (options.checkpointing()) {
+            line(out, "one layer recomputed in backward", step.recomputed(), "");
         }
-        out.printf("  %-34s %12s%n", "loss workspace (a chunk of logits)", Bytes.format(step.lossWorkspace()));
-        out.printf("  %-34s %12s%n", "total", Bytes.format(step.total()));
+        line(out, "gradients in flight (a layer's MLP)", step.inFlight(), "");
+        line(out, "loss workspace (chunks of logits)", step.lossWorkspace(), "");
+        line(out, "peak on a GPU", step.devicePeak(), "(not the sum: backward frees and makes as it goes)");
+        line(out, "+ in host memory beside it", step.host(),
+                options.offload() ? "(the input embedding; the layer inputs)" : "(the input embedding)");
+        line(out, "peak on the CPU (one memory)", step.cpuPeak(), "");
         if (model.isDemo()) {
-            Measured measured = measureStep(device, c, targets, rank, batch, seq, checkpointing);
-            out.printf("  measured on the demo model (random weights) on %s: %s held between steps, activations %s (%+.1f%% vs the"
-                            + " count above), peak %s during the step with backward's gradients in flight%n",
-                    DeviceOption.where(device), Bytes.format(measured.held()), Bytes.format(measured.activations()),
-                    100.0 * (measured.activations() - step.activations()) / step.activations(), Bytes.format(measured.peak()));
+            long measured = measureStep(device, c, targets, rank, batch, seq, options);
+            long predicted = device.equals(Device.CPU) ? step.cpuPeak() : step.devicePeak();
+            out.printf("  measured on the demo model (random weights) on %s: peak %s (%+.1f%% vs the count above)%n",
+                    DeviceOption.where(device), Bytes.format(measured), 100.0 * (measured - predicted) / predicted);
         }
         return 0;
     }
 
-    /** What one training step of the demo model held: weights and state, forward activations, the step's peak. */
-    record Measured(long held, long activations, long peak) {
+    private static void line(PrintStream out, String part, long bytes, String note) {
+        out.printf("  %-36s %12s%s%n", part, Bytes.format(bytes), note.isEmpty() ? "" : "  " + note);
     }
 
-    /** One training step with the model, its adapters and the batch on {@code device}, measured by its allocator. */
-    static Measured measureStep(Device device, LlamaConfig c, Set<String> targets, int rank, int batch, int seq,
-                                boolean checkpointing) {
+    /** The step's options from the command line, refusing offloading without checkpointing. */
+    static TrainingMemory.Options options(Args args) throws UsageException {
+        boolean checkpointing = args.has("--gradient-checkpointing");
+        if (args.has("--offload-checkpoints") && !checkpointing) {
+            throw new UsageException("--offload-checkpoints: there is nothing to offload without --gradient-checkpointing");
+        }
+        long chunk = (long) args.getInt("--loss-chunk", (int) (LlamaModel.LOSS_CHUNK_BYTES >> 20), 1) << 20;
+        return new TrainingMemory.Options(checkpointing, args.has("--offload-checkpoints"), chunk);
+    }
+
+    /**
+     * The peak bytes one training step allocates on {@code device} — the model, its adapters and optimizer
+     * state, and the step — beyond the batch itself, measured by the device's allocator (and, on the CPU,
+     * with host and device one memory). The step measured is the second, after the optimizer made its moments.
+     */
+    static long measureStep(Device device, LlamaConfig c, Set<String> targets, int rank, int batch, int seq,
+                            TrainingMemory.Options options) {
         Allocator alloc = device.allocator();
-        long base = alloc.stats().live();
-        try (LlamaModel m = LlamaModel.random(c, 1, BaseFormat.NF4);
-             Trainer trainer = new Trainer(m, AdamW.withDefaults(), new Trainer.Schedule(1e-3f, 0, 10, 1.0))) {
-            m.to(device);
-            m.attachLora(targets, rank, 2f * rank, false, 2);
-            m.setGradientCheckpointing(checkpointing);
-            SplittableRandom r = new SplittableRandom(3);
-            float[] ids = new float[batch * seq];
-            float[] next = new float[ids.length];
-            for (int i = 0; i < ids.length; i++) {
-                ids[i] = r.nextInt(c.vocabSize());
-                next[i] = r.nextInt(c.vocabSize());
-            }
-            // The batch is moved to the device too, so that "inputs" below is what it holds there.
-            try (Tensor hostX = Tensor.of(DType.I32, ids, batch, seq); Tensor hostY = Tensor.of(DType.I32, next, ids.length);
-                 Tensor x = hostX.to(device); Tensor y = hostY.to(device)) {
+        SplittableRandom r = new SplittableRandom(3);
+        float[] ids = new float[batch * seq];
+        float[] next = new float[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = r.nextInt(c.vocabSize());
+            next[i] = r.nextInt(c.vocabSize());
+        }
+        // The batch is moved to the device first, so that it is in the base and not the step.
+        try (Tensor hostX = Tensor.of(DType.I32, ids, batch, seq); Tensor hostY = Tensor.of(DType.I32, next, ids.length);
+             Tensor x = hostX.to(device); Tensor y = hostY.to(device)) {
+            long base = alloc.stats().live();
+            try (LlamaModel m = LlamaModel.random(c, 1, BaseFormat.NF4);
+                 Trainer trainer = new Trainer(m, AdamW.withDefaults(), new Trainer.Schedule(1e-3f, 0, 10, 1.0))) {
+                m.to(device);
+                m.attachLora(targets, rank, 2f * rank, false, 2);
+                m.setGradientCheckpointing(options.checkpointing());
+                m.setCheckpointOffload(options.offload());
+                m.setLossChunkBytes(options.lossChunkBytes());
                 trainer.step(x, y);   // the first step creates the optimizer's moments
-                long before = alloc.stats().live();
                 alloc.resetPeak();
-                long activations;
                 try (Scope s = Scope.open()) {
-                    Var loss = m.loss(x, y, -100);
-                    activations = alloc.stats().live() - before;
-                    Tape.backward(loss);
+                    Tape.backward(m.loss(x, y, -100));
                 } finally {
                     m.trainableParameters().forEach(Var::zeroGrad);
                 }
-                long inputs = 2L * 4 * ids.length;
-                return new Measured(before - base - inputs, activations, alloc.stats().peak() - base - inputs);
+                return alloc.stats().peak() - base;
             }
         }
     }

@@ -52,12 +52,14 @@ class EmulatedCudaFinetuneTest {
         assertEquals(0, resumed.status(), resumed.out() + resumed.err());
         assertTrue(resumed.out().contains("resumed from step 2"), resumed.out());
         assertArrayEquals(uninterrupted, Files.readAllBytes(out.resolve("adapter_model.safetensors")));
-        // Checkpointing on the device recomputes each layer and reaches the same adapter, bit for bit.
+        // Checkpointing on the device recomputes each layer and reaches the same adapter, bit for bit, with
+        // the layer inputs kept in host memory and the loss in chunks of a row.
         Path checkpointed = dir.resolve("checkpointed");
         CommandRun ck = CommandRun.of("finetune", "--model", base.toString(), "--data", data.toString(), "--out",
                 checkpointed.toString(), "--batch", "4", "--steps", "3", "--lr", "1e-2", "--save-every", "2", "--device", "cuda",
-                "--gradient-checkpointing");
+                "--gradient-checkpointing", "--offload-checkpoints", "--loss-chunk", "1");
         assertEquals(0, ck.status(), ck.out() + ck.err());
+        assertTrue(ck.out().contains("layer inputs kept in host memory") && ck.out().contains("peak memory on cuda:0: "), ck.out());
         assertArrayEquals(uninterrupted, Files.readAllBytes(checkpointed.resolve("adapter_model.safetensors")));
 
         CommandRun g = CommandRun.of("generate", "--model", base.toString(), "--adapter", out.toString(), "--prompt",

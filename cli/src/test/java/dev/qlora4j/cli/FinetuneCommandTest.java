@@ -84,6 +84,25 @@ class FinetuneCommandTest {
                 Files.readAllBytes(dir.resolve("checkpointed").resolve("adapter_model.safetensors")));
         String[] both = with(checkpointed, "--no-gradient-checkpointing");
         assertEquals(2, CommandRun.of(both).status());
+        // The run ends with its allocator's peak, and the checkpointed one needs less.
+        assertTrue(peak(r.out()) < peak(CommandRun.of(with(plain, "--overwrite")).out()), r.out());
+        CommandRun offloadAlone = CommandRun.of(with(with(plain, "--no-gradient-checkpointing"), "--offload-checkpoints"));
+        assertEquals(2, offloadAlone.status());
+        assertTrue(offloadAlone.err().contains("--offload-checkpoints: there is nothing to offload"), offloadAlone.err());
+        CommandRun noChunk = CommandRun.of(with(plain, "--loss-chunk", "0"));
+        assertEquals(2, noChunk.status());
+        assertTrue(noChunk.err().contains("--loss-chunk 0: expected at least 1"), noChunk.err());
+    }
+
+    /** The bytes of "peak memory on the CPU: 1.23 MiB (…)", in KiB. */
+    private static double peak(String out) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("peak memory on the CPU: ([0-9.]+) (KiB|MiB|GiB)").matcher(out);
+        assertTrue(m.find(), out);
+        return Double.parseDouble(m.group(1)) * switch (m.group(2)) {
+            case "KiB" -> 1;
+            case "MiB" -> 1024;
+            default -> 1024 * 1024;
+        };
     }
 
     @Test

@@ -57,20 +57,43 @@ class MemoryCommandTest {
     }
 
     @Test
-    void theStepEstimateMatchesWhatTheDemoModelAllocates() {
-        // The count is the sum of the forward's outputs; the measurement rounds each allocation up to the
-        // allocator's size class, which a long sequence's large tensors feel most.
-        for (String[] shape : new String[][]{{"8", "48", "1"}, {"1", "512", "1"}, {"4", "200", "5"}}) {
-            CommandRun r = CommandRun.of("memory", "--model", "demo", "--rank", "8", "--batch", shape[0], "--seq", shape[1]);
-            assertEquals(0, r.status(), r.err());
-            Matcher m = Pattern.compile("activations [0-9.]+ [KM]iB \\(([+-][0-9.]+)% vs the count above\\)").matcher(r.out());
-            assertTrue(m.find(), r.out());
-            double off = Double.parseDouble(m.group(1));
-            assertTrue(off >= 0 && off < Double.parseDouble(shape[2]), shape[0] + " x " + shape[1] + ": " + r.out());
-        }
-        CommandRun r = CommandRun.of("memory", "--model", "demo", "--rank", "8", "--batch", "8", "--seq", "48");
+    void theDemoStepsMeasuredPeakIsPrintedBesideTheCount() {
+        // CpuStepPeakTest checks the count over more shapes; here, that the command runs the step it counts.
+        CommandRun r = CommandRun.of("memory", "--model", "demo", "--rank", "8", "--batch", "4", "--seq", "200",
+                "--targets", "all-linear", "--gradient-checkpointing", "--offload-checkpoints", "--loss-chunk", "1");
+        assertEquals(0, r.status(), r.err());
+        Matcher m = Pattern.compile("measured on the demo model \\(random weights\\) on the CPU: peak [0-9.]+ [KM]iB "
+                + "\\(([+-][0-9.]+)% vs the count above\\)").matcher(r.out());
+        assertTrue(m.find(), r.out());
+        assertTrue(Math.abs(Double.parseDouble(m.group(1))) < 5, r.out());
+        CommandRun qv = CommandRun.of("memory", "--model", "demo", "--rank", "8", "--batch", "8", "--seq", "48");
         // 2 layers × r 8 × ((128 + 128) + (128 + 64)) on q and v = 7,168 adapter parameters.
-        assertTrue(r.out().contains("(7,168 parameters)"), r.out());
+        assertTrue(qv.out().contains("(7,168 parameters)"), qv.out());
+    }
+
+    @Test
+    void badStepOptionsAreRefusedNamingTheFlag() {
+        CommandRun offload = CommandRun.of("memory", "--model", "7b", "--offload-checkpoints");
+        assertEquals(2, offload.status());
+        assertTrue(offload.err().contains("--offload-checkpoints: there is nothing to offload without --gradient-checkpointing"),
+                offload.err());
+        CommandRun chunk = CommandRun.of("memory", "--model", "7b", "--loss-chunk", "0");
+        assertEquals(2, chunk.status());
+        assertTrue(chunk.err().contains("--loss-chunk"), chunk.err());
+        // Llama 2 7B was trained on 4,096 positions.
+        CommandRun seq = CommandRun.of("memory", "--model", "7b", "--seq", "4097");
+        assertEquals(2, seq.status());
+        assertTrue(seq.err().contains("--seq 4097: longer than Llama 2 7B's context of 4096 positions"), seq.err());
+    }
+
+    @Test
+    void llama31EightBWithEveryLinearLayerAt2048TokensFitsSixGibOnAGpu() {
+        CommandRun r = CommandRun.of("memory", "--seq", "2048", "--targets", "all-linear", "--gradient-checkpointing",
+                "--offload-checkpoints");
+        assertEquals(0, r.status(), r.err());
+        Matcher m = Pattern.compile("peak on a GPU +([0-9.]+) GiB").matcher(r.out());
+        assertTrue(m.find(), r.out());
+        assertTrue(Double.parseDouble(m.group(1)) <= 6.0, r.out());
     }
 
     @Test

@@ -50,8 +50,11 @@ public final class Allocator {
         return device;
     }
 
-    /** The block size a request of {@code bytes} occupies. */
-    static long sizeClass(long bytes) {
+    /**
+     * The block size a request of {@code bytes} occupies, which {@link MemoryStats#live()} counts: what a
+     * memory plan adds up for each tensor it expects.
+     */
+    public static long sizeClass(long bytes) {
         if (bytes <= 4096) {
             return Math.max(ALIGNMENT, (bytes + ALIGNMENT - 1) & -ALIGNMENT);
         }

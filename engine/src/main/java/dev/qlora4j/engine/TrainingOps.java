@@ -4,7 +4,7 @@ import java.util.Arrays;
 
 /**
  * The pieces of a training step that are not general tensor math: rotary embedding, the fused
- * SwiGLU and its backward, embedding gather and scatter-add, the causal mask, cross-entropy's two halves and the AdamW update. Like
+ * SwiGLU and its backward, RMSNorm's backward, embedding gather and scatter-add, the causal mask, cross-entropy's two halves and the AdamW update. Like
  * {@link Ops}, each checks its arguments with a message naming the operation before it reaches the
  * device's backend; inputs may be views (they are made contiguous here), results are contiguous F32.
  */
@@ -49,17 +49,23 @@ public final class TrainingOps {
     }
 
     /**
-     * {@link #swiglu}'s backward: the gradients {@code {dgate, dup}} for the output's gradient dy, in
-     * one pass (three tensors of the MLP's size alive at once: dy and the two results).
+     * {@link #swiglu}'s backward for the output's gradient dy, in one pass that overwrites dy with the
+     * gradient of gate and returns the gradient of up: a backward that owns dy (autograd's, which drops
+     * it next) thus holds two tensors of the MLP's size where it would hold three.
+     *
+     * @throws IllegalArgumentException when dy is not contiguous (it is written in place)
      */
-    public static Tensor[] swigluBackward(Tensor gate, Tensor up, Tensor dy) {
-        Device d = checkSwiglu("swigluBackward", gate, up, dy);
-        Tensor dgate = Tensor.empty(DType.F32, gate.shape(), d);
-        Tensor dup = Tensor.empty(DType.F32, gate.shape(), d);
-        try (Tensor g = gate.contiguous(); Tensor u = up.contiguous(); Tensor dc = dy.contiguous()) {
-            Backends.of(d).swigluBackward(g, u, dc, dgate, dup);
+    public static Tensor swigluBackwardInPlace(Tensor gate, Tensor up, Tensor dy) {
+        Device d = checkSwiglu("swigluBackwardInPlace", gate, up, dy);
+        if (!dy.isContiguous()) {
+            throw new IllegalArgumentException("swigluBackwardInPlace: dy " + dy.describe() + " is a strided view; expected a"
+                    + " contiguous tensor to overwrite with the gradient of gate");
         }
-        return new Tensor[]{dgate, dup};
+        Tensor dup = Tensor.empty(DType.F32, gate.shape(), d);
+        try (Tensor g = gate.contiguous(); Tensor u = up.contiguous()) {
+            Backends.of(d).swigluBackward(g, u, dy, dy, dup);
+        }
+        return dup;
     }
 
     private static Device checkSwiglu(String op, Tensor gate, Tensor up, Tensor dy) {
@@ -75,6 +81,31 @@ public final class TrainingOps {
                     + (dy != null ? ", dy " + dy.describe() : "") + "; expected tensors of one shape");
         }
         return d;
+    }
+
+    /**
+     * {@link Ops#rmsNorm}'s input gradient for the output's gradient dy, in one pass over each row:
+     * {@code dx = r·(dy·w − x·r²·mean(dy·w·x))} with {@code r = 1/sqrt(mean(x²) + eps)} along the last
+     * axis, making no tensor but dx.
+     */
+    public static Tensor rmsNormBackward(Tensor x, Tensor weight, Tensor dy, float eps) {
+        Device d = Ops.sameDevice("rmsNormBackward", x, weight);
+        Ops.sameDevice("rmsNormBackward", x, dy);
+        Ops.f32Input("rmsNormBackward", x);
+        Ops.f32Input("rmsNormBackward", weight);
+        Ops.f32Input("rmsNormBackward", dy);
+        if (x.rank() == 0 || weight.rank() != 1 || weight.dim(0) != x.dim(-1) || !dy.shape().equals(x.shape())) {
+            throw new IllegalArgumentException("rmsNormBackward: x " + x.describe() + ", weight " + weight.describe() + ", dy "
+                    + dy.describe() + "; expected weight [" + (x.rank() == 0 ? "?" : x.dim(-1)) + "] and dy of x's shape");
+        }
+        if (!(eps >= 0)) {
+            throw new IllegalArgumentException("rmsNormBackward: eps " + eps + ", expected >= 0");
+        }
+        Tensor dx = Tensor.empty(DType.F32, x.shape(), d);
+        try (Tensor xc = x.contiguous(); Tensor wc = weight.contiguous(); Tensor dc = dy.contiguous()) {
+            Backends.of(d).rmsNormBackward(xc, wc, dc, eps, dx);
+        }
+        return dx;
     }
 
     /** The output of {@link #causalAttention} and what its backward needs besides the inputs. */

@@ -207,6 +207,16 @@ public final class FourBitWeight implements QuantizedWeight {
         return footprintBytes(shape.numel(), blocksize(), doubleQuant());
     }
 
+    /**
+     * The bytes of the tensors an {@code n}-element weight allocates — packed codes, absmax, and with
+     * double quant the nested absmax — without quantizing one; the code maps live on the Java heap.
+     */
+    public static long[] tensorBytes(long n, int blocksize, boolean doubleQuant) {
+        long nb = (n + blocksize - 1) / blocksize;
+        return doubleQuant ? new long[]{(n + 1) / 2, nb, ((nb + NESTED_BLOCKSIZE - 1) / NESTED_BLOCKSIZE) * Float.BYTES}
+                : new long[]{(n + 1) / 2, nb * Float.BYTES};
+    }
+
     /** {@link #footprintBytes()} of an {@code n}-element weight, without quantizing one. */
     public static long footprintBytes(long n, int blocksize, boolean doubleQuant) {
         long nb = (n + blocksize - 1) / blocksize;

@@ -42,6 +42,27 @@ public final class RowReference {
     }
 
     /**
+     * RMSNorm's input gradient for each row of length {@code n}: with r = 1/sqrt(mean(x²) + eps),
+     * {@code dx = r·(dy·w − x·r²·mean(dy·w·x))}, the derivative of {@link #rmsNorm} contracted with dy.
+     */
+    public static double[] rmsNormBackward(float[] x, float[] w, float[] dy, int n, double eps) {
+        double[] dx = new double[x.length];
+        for (int r = 0; r < x.length / n; r++) {
+            double ss = 0;
+            double dot = 0;
+            for (int i = 0; i < n; i++) {
+                ss += (double) x[r * n + i] * x[r * n + i];
+                dot += (double) dy[r * n + i] * w[i] * x[r * n + i];
+            }
+            double scale = 1 / Math.sqrt(ss / n + eps);
+            for (int i = 0; i < n; i++) {
+                dx[r * n + i] = scale * ((double) dy[r * n + i] * w[i] - x[r * n + i] * scale * scale * dot / n);
+            }
+        }
+        return dx;
+    }
+
+    /**
      * Reduction of a row-major array of shape {@code [outer, len, inner]} along the middle axis,
      * giving {@code [outer, inner]}.
      */

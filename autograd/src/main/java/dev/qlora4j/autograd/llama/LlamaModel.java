@@ -47,6 +47,7 @@ public final class LlamaModel implements AutoCloseable {
     private boolean longerContextAllowed;
     private boolean gradientCheckpointing;
     private boolean offloadCheckpoints;
+    private long lossChunkBytes = LOSS_CHUNK_BYTES;
 
     private LlamaModel(LlamaConfig config) {
         this.config = config;
@@ -452,15 +453,29 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     /**
-     * Rows of logits the loss computes at once: as many as fit {@value #LOSS_CHUNK_BYTES} bytes of F32
-     * logits, so the loss's workspace stays a few MiB whatever the vocabulary and batch.
+     * Rows of logits the loss computes at once: as many as fit {@link #setLossChunkBytes} bytes of F32
+     * logits (at least one row), so the loss's workspace stays a few MiB whatever the vocabulary and batch.
      */
     private int lossChunkRows(int rows) {
-        return (int) Math.max(1, Math.min(rows, LOSS_CHUNK_BYTES / (4L * config.vocabSize())));
+        return (int) Math.max(1, Math.min(rows, lossChunkBytes / (4L * config.vocabSize())));
     }
 
-    /** The loss's budget for one chunk of logits (its log-softmax takes as much again, briefly). */
+    /** The loss's default budget for one chunk of logits (its log-softmax takes as much again, briefly). */
     public static final long LOSS_CHUNK_BYTES = 32L << 20;
+
+    /**
+     * Sets the loss's budget for one chunk of F32 logits, {@value #LOSS_CHUNK_BYTES} bytes by default:
+     * smaller saves memory, larger makes fewer, bigger products. The loss is the same to rounding.
+     *
+     * @throws IllegalArgumentException when bytes is not positive
+     */
+    public void setLossChunkBytes(long bytes) {
+        if (bytes < 1) {
+            throw new IllegalArgumentException("loss chunk of " + bytes + " bytes: expected at least 1 (one row of logits is"
+                    + " the least a chunk holds)");
+        }
+        this.lossChunkBytes = bytes;
+    }
 
     private String headKey() {
         return config.tiedEmbeddings() ? "model.embed_tokens.weight" : "lm_head.weight";
@@ -479,8 +494,12 @@ public final class LlamaModel implements AutoCloseable {
         }
         if (gradientCheckpointing && Tape.recording()) {
             Device keepOn = offloadCheckpoints ? Device.CPU : x.value().device();
+            Var embedded = x;
             x = F.checkpoint(x, config.layers(), (l, in) -> decoderLayer(l, in, seeds.get(l), b, t), trainableParameters(),
                     keepOn);
+            if (!keepOn.equals(embedded.value().device()) && !embedded.requiresGrad()) {
+                embedded.value().close();   // the chain keeps its own copy in host memory; nothing else reads it
+            }
         } else {
             for (int l = 0; l < config.layers(); l++) {
                 x = decoderLayer(l, x, seeds.get(l), b, t);

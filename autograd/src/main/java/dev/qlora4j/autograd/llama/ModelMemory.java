@@ -61,27 +61,36 @@ public final class ModelMemory {
 
     /**
      * {@link #require(Path, LlamaConfig, BaseFormat)} for the model's place once loaded: the host, where
-     * it is read, and then {@code device} if that is a GPU (without the host's conversion buffer).
+     * it is read, and then {@code device} if that is a GPU (without the host's conversion buffer, and
+     * without an untied input embedding, which {@link LlamaModel#to} leaves in host memory).
      *
      * @throws IllegalStateException when the model would not fit there, naming the device
      */
     public static void require(Path dir, LlamaConfig c, BaseFormat format, Device device) {
-        check(dir, c, format, Device.CPU, 0);
+        check(dir, c, format, Device.CPU);
         if (!device.equals(Device.CPU)) {
-            check(dir, c, format, device, conversionBytes(c));
+            check(dir, c, format, device);
         }
     }
 
-    private static void check(Path dir, LlamaConfig c, BaseFormat format, Device where, long notNeededThere) {
-        long need = bytesNeeded(c, format) - notNeededThere;
+    /** What the model in {@code f} needs on {@code where}: a GPU holds neither the conversion buffer nor an untied input embedding. */
+    private static long bytesNeeded(LlamaConfig c, BaseFormat f, Device where) {
+        if (where.equals(Device.CPU)) {
+            return bytesNeeded(c, f);
+        }
+        long embedding = c.tiedEmbeddings() ? 0 : (long) c.vocabSize() * c.hiddenSize() * LlamaModel.embeddingType(f).byteSize();
+        return bytesNeeded(c, f) - conversionBytes(c) - embedding;
+    }
+
+    private static void check(Path dir, LlamaConfig c, BaseFormat format, Device where) {
+        long need = bytesNeeded(c, format, where);
         long have = where.memoryAvailable();
         if (need <= have) {
             return;
         }
-        String fits = BY_SIZE.stream().filter(f -> bytesNeeded(c, f) - notNeededThere <= have).findFirst()
-                .map(f -> "--base-format " + f.label() + " needs " + gib(bytesNeeded(c, f) - notNeededThere))
-                .orElse("no base format fits (NF4 + double quant needs "
-                        + gib(bytesNeeded(c, BaseFormat.NF4) - notNeededThere) + ")");
+        String fits = BY_SIZE.stream().filter(f -> bytesNeeded(c, f, where) <= have).findFirst()
+                .map(f -> "--base-format " + f.label() + " needs " + gib(bytesNeeded(c, f, where)))
+                .orElse("no base format fits (NF4 + double quant needs " + gib(bytesNeeded(c, BaseFormat.NF4, where)) + ")");
         String place = where.equals(Device.CPU) ? "of memory" : "on " + where;
         throw new IllegalStateException("loading " + dir + " as " + format.label() + " needs " + gib(need) + " " + place
                 + ", and " + gib(have) + " is available; " + fits);

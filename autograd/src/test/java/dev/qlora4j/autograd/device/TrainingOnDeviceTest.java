@@ -158,9 +158,10 @@ abstract class TrainingOnDeviceTest {
             Step offloaded = checkpointedStep(model, true);
             assertEquals(onDevice.loss(), offloaded.loss());
             org.junit.jupiter.api.Assertions.assertArrayEquals(onDevice.gradients(), offloaded.gradients());
-            // Kept on the device: the first layer's input (the caller's) and the second's, [B·T, hidden] F32.
+            // Offloaded, every layer's input leaves the device — the embedding's output, the first layer's
+            // input, too — each [B·T, hidden] F32.
             long layerInput = 4L * BATCH * TOKENS * CONFIG.hiddenSize();
-            assertEquals(onDevice.heldAfterForward() - layerInput, offloaded.heldAfterForward(),
+            assertEquals(onDevice.heldAfterForward() - CONFIG.layers() * layerInput, offloaded.heldAfterForward(),
                     "held after the forward with the layer inputs on the device and in host memory");
         }
     }

@@ -272,6 +272,13 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
+    public void rmsNormBackward(Tensor x, Tensor weight, Tensor dy, float eps, Tensor dx) {
+        int cols = x.dim(-1);
+        long rows = x.numel() / cols;
+        context.launchRows(kernels(), "rmsnorm_backward_f32", rows, x, weight, dy, dx, rows, cols, eps);
+    }
+
+    @Override
     public void swiglu(Tensor gate, Tensor up, Tensor out) {
         context.launch(kernels(), "swiglu_f32", gate.numel(), gate, up, out, gate.numel());
     }

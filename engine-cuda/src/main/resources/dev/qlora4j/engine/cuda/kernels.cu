@@ -18,7 +18,7 @@
 //                binary_scalar_f32, reduce_columns_f32, rope_f32, swiglu_f32, swiglu_backward_f32,
 //                embedding_f32, embedding_backward_f32, fill_above_diagonal_f32, pick_targets_f32,
 //                cross_entropy_backward_f32, adamw_f32
-//   row:         reduce_f32, softmax_f32, rmsnorm_f32, causal_attention_f32, causal_attention_backward_q_f32,
+//   row:         reduce_f32, softmax_f32, rmsnorm_f32, rmsnorm_backward_f32, causal_attention_f32, causal_attention_backward_q_f32,
 //                causal_attention_backward_kv_f32
 //
 // Launch shapes (CudaContext.launch and launchRows):
@@ -507,6 +507,33 @@ extern "C" __global__ void rmsnorm_f32(const float* x, const float* w, float* ou
     }
 }
 
+// rmsnorm_backward_f32: x, dy, dx contiguous f32 [rows, cols], w f32 [cols]; per row with
+// r = 1 / sqrt(Σx²/cols + eps) and c = r·r·(Σ(dy·w·x)/cols): dx = (dy·w − x·c)·r, as the CPU's
+// RowKernels.rmsNormBackward. Row kernel.
+extern "C" __global__ void rmsnorm_backward_f32(const float* x, const float* w, const float* dy, float* dx, long long rows,
+                                                int cols, float eps) {
+    __shared__ float buf[QL_ROW_THREADS];
+    for (long long r = blockIdx.x; r < rows; r += gridDim.x) {
+        const float* row = x + r * cols;
+        const float* g = dy + r * cols;
+        float* o = dx + r * cols;
+        float ss = 0.0f;
+        float dot = 0.0f;
+        for (int k = threadIdx.x; k < cols; k += QL_ROW_THREADS) {
+            float v = row[k];
+            ss += v * v;
+            dot += g[k] * w[k] * v;
+        }
+        ss = ql_block_reduce(buf, 0, ss);
+        dot = ql_block_reduce(buf, 0, dot);
+        float scale = 1.0f / sqrtf(ss / (float) cols + eps);
+        float c = scale * scale * (dot / (float) cols);
+        for (int k = threadIdx.x; k < cols; k += QL_ROW_THREADS) {
+            o[k] = (g[k] * w[k] - row[k] * c) * scale;
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Transformer pieces (autograd's SwigluOp, RopeOp, EmbeddingOp, AttentionOps, CrossEntropyOp, AdamW).
 
@@ -520,14 +547,16 @@ extern "C" __global__ void swiglu_f32(const float* gate, const float* up, float*
 }
 
 // swiglu_backward_f32: with s = σ(gate[i]): dup[i] = dy[i]·silu(gate[i]) and
-// dgate[i] = dy[i]·up[i]·(s·(gate[i]·(1 - s) + 1)); all contiguous f32 [n]. Grid-stride over n.
+// dgate[i] = dy[i]·up[i]·(s·(gate[i]·(1 - s) + 1)); all contiguous f32 [n]; dgate may be dy (autograd
+// writes it in place): dy[i] is read once, before dgate[i] is written. Grid-stride over n.
 extern "C" __global__ void swiglu_backward_f32(const float* gate, const float* up, const float* dy, float* dgate,
                                                float* dup, long long n) {
     for (long long i = (long long) blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long) gridDim.x * blockDim.x) {
         float g = gate[i];
+        float d = dy[i];
         float s = 1.0f / (1.0f + expf(-g));
-        dup[i] = dy[i] * (g / (1.0f + expf(-g)));
-        dgate[i] = dy[i] * up[i] * (s * (g * (1.0f - s) + 1.0f));
+        dup[i] = d * (g / (1.0f + expf(-g)));
+        dgate[i] = d * up[i] * (s * (g * (1.0f - s) + 1.0f));
     }
 }
 

@@ -195,6 +195,12 @@ public final class CpuBackend implements Backend, AutoCloseable {
     }
 
     @Override
+    public void rmsNormBackward(Tensor x, Tensor weight, Tensor dy, float eps, Tensor dx) {
+        onHost("rmsNormBackward", x, weight, dy, dx);
+        RowKernels.rmsNormBackward(pool, x, weight, dy, eps, dx);
+    }
+
+    @Override
     public void causalAttention(Tensor q, Tensor k, Tensor v, float scale, Tensor out, Tensor lse) {
         onHost("causalAttention", q, k, v, out, lse);
         CausalAttention.forward(pool, q, k, v, scale, out, lse);

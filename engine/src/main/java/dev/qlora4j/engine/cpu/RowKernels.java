@@ -124,6 +124,54 @@ final class RowKernels {
         });
     }
 
+    /**
+     * dx = r·(dy·w − x·r²·Σ(dy·w·x)/n) per row, r = 1/sqrt(Σx²/n + eps): one pass for the two sums,
+     * one for dx (scalar forms for the tails beside the vector ones).
+     */
+    static void rmsNormBackward(ParallelPool pool, Tensor x, Tensor w, Tensor dy, float eps, Tensor dx) {
+        MemorySegment xs = x.segment();
+        MemorySegment ws = w.segment();
+        MemorySegment gs = dy.segment();
+        MemorySegment ds = dx.segment();
+        long xb = x.byteOffset();
+        long wb = w.byteOffset();
+        long gb = dy.byteOffset();
+        long db = dx.byteOffset();
+        forEachRow(pool, x, (r, n) -> {
+            long row = r * n * 4;
+            FloatVector ssv = FloatVector.zero(S);
+            FloatVector dotv = FloatVector.zero(S);
+            int i = 0;
+            for (int bound = S.loopBound(n); i < bound; i += S.length()) {
+                FloatVector v = FloatVector.fromMemorySegment(S, xs, xb + row + i * 4L, LE);
+                FloatVector g = FloatVector.fromMemorySegment(S, gs, gb + row + i * 4L, LE)
+                        .mul(FloatVector.fromMemorySegment(S, ws, wb + i * 4L, LE));
+                ssv = v.fma(v, ssv);
+                dotv = g.fma(v, dotv);
+            }
+            float ss = VectorWidth.sumLanes(ssv);
+            float dot = VectorWidth.sumLanes(dotv);
+            for (; i < n; i++) {
+                float v = xs.get(FLOAT, xb + row + i * 4L);
+                ss += v * v;
+                dot += gs.get(FLOAT, gb + row + i * 4L) * ws.get(FLOAT, wb + i * 4L) * v;
+            }
+            float scale = (float) (1.0 / Math.sqrt(ss / n + eps));
+            float c = scale * scale * (dot / n);
+            i = 0;
+            for (int bound = S.loopBound(n); i < bound; i += S.length()) {
+                FloatVector g = FloatVector.fromMemorySegment(S, gs, gb + row + i * 4L, LE)
+                        .mul(FloatVector.fromMemorySegment(S, ws, wb + i * 4L, LE));
+                g.sub(FloatVector.fromMemorySegment(S, xs, xb + row + i * 4L, LE).mul(c)).mul(scale)
+                        .intoMemorySegment(ds, db + row + i * 4L, LE);
+            }
+            for (; i < n; i++) {
+                float g = gs.get(FLOAT, gb + row + i * 4L) * ws.get(FLOAT, wb + i * 4L);
+                ds.set(FLOAT, db + row + i * 4L, (g - xs.get(FLOAT, xb + row + i * 4L) * c) * scale);
+            }
+        });
+    }
+
     private static float rowReduce(ReduceOp op, MemorySegment s, long base, int n) {
         FloatVector acc = FloatVector.broadcast(S, Reductions.identity(op));
         int i = 0;

@@ -82,6 +82,12 @@ public interface Backend extends AutoCloseable {
     /** {@code out = x / sqrt(mean(x², last axis) + eps) * weight}. */
     void rmsNorm(Tensor x, Tensor weight, float eps, Tensor out);
 
+    /**
+     * RMSNorm's input gradient for the output's gradient dy, per row of n with
+     * {@code r = 1/sqrt(Σx²/n + eps)}: {@code dx = r·(dy·w − x·r²·Σ(dy·w·x)/n)}.
+     */
+    void rmsNormBackward(Tensor x, Tensor weight, Tensor dy, float eps, Tensor dx);
+
     // ---- the pieces of a training step that are not matmuls or elementwise math -------------------
     // Inputs are contiguous and on this backend's device; outputs are contiguous F32.
 
@@ -100,7 +106,8 @@ public interface Backend extends AutoCloseable {
 
     /**
      * SwiGLU's backward for the output's gradient dy: {@code dup = dy·silu(gate)} and
-     * {@code dgate = dy·up·σ(gate)·(1 + gate·(1 - σ(gate)))}.
+     * {@code dgate = dy·up·σ(gate)·(1 + gate·(1 - σ(gate)))}. dgate may be dy itself: each element of dy
+     * is read before the same element of dgate is written.
      */
     void swigluBackward(Tensor gate, Tensor up, Tensor dy, Tensor dgate, Tensor dup);
 

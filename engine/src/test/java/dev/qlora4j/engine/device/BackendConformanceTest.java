@@ -352,10 +352,9 @@ public abstract class BackendConformanceTest {
         float[] dy = random(r, n, -2, 2);
         try (Tensor tg = onDevice(g, n); Tensor tu = onDevice(u, n); Tensor tdy = onDevice(dy, n);
              Tensor y = TrainingOps.swiglu(tg, tu)) {
-            Tensor[] grads = TrainingOps.swigluBackward(tg, tu, tdy);
-            try (Tensor dg = grads[0]; Tensor du = grads[1]) {
+            try (Tensor du = TrainingOps.swigluBackwardInPlace(tg, tu, tdy)) {
                 float[] yv = y.toFloatArray();
-                float[] dgv = dg.toFloatArray();
+                float[] dgv = tdy.toFloatArray();   // dgate, written over dy
                 float[] duv = du.toFloatArray();
                 for (int i = 0; i < n; i++) {
                     double[] exact = ElementwiseReference.swigluBackward(g[i], u[i], dy[i]);
@@ -365,9 +364,11 @@ public abstract class BackendConformanceTest {
                 }
             }
         }
-        try (Tensor a = onDevice(new float[6], 2, 3); Tensor b = onDevice(new float[6], 3, 2)) {
+        try (Tensor a = onDevice(new float[6], 2, 3); Tensor b = onDevice(new float[6], 3, 2); Tensor bt = b.transpose(0, 1)) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TrainingOps.swiglu(a, b));
             assertTrue(e.getMessage().contains("swiglu: gate F32[2, 3]"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> TrainingOps.swigluBackwardInPlace(a, a, bt));
+            assertTrue(e.getMessage().contains("is a strided view"), e.getMessage());
         }
     }
 
@@ -500,6 +501,29 @@ public abstract class BackendConformanceTest {
                     close(v[at] - max - Math.log(sum), gl[at], 1e-5, "logSoftmax");
                     close(v[at] * rms * w[j], gn[at], 1e-5, "rmsNorm");
                 }
+            }
+        }
+    }
+
+    @Test
+    void rmsNormBackwardMatchesTheF64Derivative() {
+        SplittableRandom r = new SplittableRandom(18);
+        int rows = 5;
+        int cols = 4 * 128 + 3;   // a block of 256 threads strides it twice with a tail; vectors leave a tail too
+        float[] x = random(r, rows * cols, -4, 4);
+        float[] w = random(r, cols, 0.5, 1.5);
+        float[] dy = random(r, rows * cols, -1, 1);
+        try (Tensor tx = onDevice(x, rows, cols); Tensor tw = onDevice(w, cols); Tensor tdy = onDevice(dy, rows, cols);
+             Tensor dx = TrainingOps.rmsNormBackward(tx, tw, tdy, 1e-5f)) {
+            double[] exact = RowReference.rmsNormBackward(x, w, dy, cols, 1e-5);
+            float[] got = dx.toFloatArray();
+            for (int i = 0; i < exact.length; i++) {
+                close(exact[i], got[i], 2e-5, "rmsNormBackward [" + i + "]");
+            }
+            try (Tensor wrong = onDevice(new float[cols], cols)) {
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                        () -> TrainingOps.rmsNormBackward(tx, tw, wrong, 1e-5f));
+                assertTrue(e.getMessage().startsWith("rmsNormBackward: x F32[5, 515]"), e.getMessage());
             }
         }
     }
