@@ -1,6 +1,8 @@
 package dev.qlora4j.autograd;
 
+import dev.qlora4j.engine.DType;
 import dev.qlora4j.engine.Device;
+import dev.qlora4j.engine.Ops;
 import dev.qlora4j.engine.Scope;
 import dev.qlora4j.engine.Tensor;
 
@@ -19,7 +21,9 @@ import java.util.List;
  *
  * <p>The kept inputs may live on another device than the blocks compute on — host memory under a
  * GPU — so that the device holds one block's input at a time: each is copied there after the block
- * has read it, and back before the block is recomputed. Copies do not change values.
+ * has read it, and back before the block is recomputed. Copies do not change values. They may also be
+ * kept in BF16, half the bytes: the forward still runs on the F32 values, and the recomputation starts
+ * from the rounded ones, so the gradients are those of the chain at inputs off by a BF16 rounding.
  */
 final class CheckpointOp {
     private CheckpointOp() {
@@ -29,14 +33,19 @@ final class CheckpointOp {
      * @param parameters what the blocks may train (they make this op record when x itself needs no
      *                   gradient, as the first decoder layer's input does in LoRA training)
      * @param keepOn     where the blocks' inputs are kept between forward and backward
+     * @param keepAs     the dtype they are kept in: F32, or BF16
      */
-    static Var apply(Var x, int blocks, F.Block block, List<Var> parameters, Device keepOn) {
+    static Var apply(Var x, int blocks, F.Block block, List<Var> parameters, Device keepOn, DType keepAs) {
         if (blocks < 1) {
             throw new IllegalArgumentException("checkpoint: " + blocks + " blocks; expected at least 1 (a model with no layers"
                     + " has nothing to checkpoint)");
         }
+        if (keepAs != DType.F32 && keepAs != DType.BF16) {
+            throw new IllegalArgumentException("checkpoint: inputs kept as " + keepAs + "; expected F32 or BF16");
+        }
         Device device = x.value().device();
-        boolean moved = !keepOn.equals(device);
+        // Kept elsewhere or in another dtype, an input is a copy of the chain's, which can then go.
+        boolean moved = !keepOn.equals(device) || keepAs != x.value().dtype();
         List<Tensor> kept = new ArrayList<>(blocks);
         Tensor in = x.value();
         for (int i = 0; i < blocks; i++) {
@@ -46,9 +55,11 @@ final class CheckpointOp {
                 out = s.keep(block.apply(i, Var.leaf(in, false)).value());
             }
             if (moved) {
-                kept.add(in.to(keepOn));
+                try (Tensor converted = Ops.cast(in, keepAs)) {
+                    kept.add(converted.to(keepOn));
+                }
                 if (i > 0) {
-                    in.close();   // an output of this chain, now held in keepOn's memory only
+                    in.close();   // an output of this chain, now held as its copy only
                 }
             } else {
                 kept.add(in);
@@ -73,7 +84,7 @@ final class CheckpointOp {
                 for (int i = blocks - 1; i >= 0; i--) {
                     int index = i;
                     Tensor input = kept.get(i);
-                    Var again = Var.leaf(moved ? input.to(device) : input, i > 0 || x.requiresGrad());
+                    Var again = Var.leaf(moved ? restored(input, device) : input, i > 0 || x.requiresGrad());
                     Tensor seed = grad;
                     // The recomputed intermediates and their gradients die with this scope; a leaf's
                     // gradient (the parameters', and again's) lives outside scopes.
@@ -97,5 +108,12 @@ final class CheckpointOp {
                 return grads;
             }
         });
+    }
+
+    /** A kept input as the blocks read it: F32, on their device. */
+    private static Tensor restored(Tensor kept, Device device) {
+        try (Tensor there = kept.to(device)) {
+            return Ops.cast(there, DType.F32);
+        }
     }
 }

@@ -121,13 +121,14 @@ public final class F {
     /**
      * The chain {@code block(blocks-1)(… block(0)(x))} with activation checkpointing: of the chain only
      * each block's input is kept, on {@code keepInputsOn} (the device x is on, or host memory under a
-     * GPU), and the backward recomputes each block from its input, last block first. {@code parameters}
-     * lists what the blocks may train. The gradients equal those of the chain recorded plainly, bit
-     * for bit, when every block is deterministic.
+     * GPU) as {@code keepInputsAs} (F32, or BF16 for half the bytes and a recomputation from rounded
+     * inputs), and the backward recomputes each block from its input, last block first. {@code parameters}
+     * lists what the blocks may train. Inputs kept in F32, the gradients equal those of the chain
+     * recorded plainly, bit for bit, when every block is deterministic.
      */
     public static Var checkpoint(Var x, int blocks, Block block, java.util.List<Var> parameters,
-                                 dev.qlora4j.engine.Device keepInputsOn) {
-        return CheckpointOp.apply(x, blocks, block, parameters, keepInputsOn);
+                                 dev.qlora4j.engine.Device keepInputsOn, dev.qlora4j.engine.DType keepInputsAs) {
+        return CheckpointOp.apply(x, blocks, block, parameters, keepInputsOn, keepInputsAs);
     }
 
     /** A frozen linear layer {@code x·Wᵀ}: the gradient flows to x only. */

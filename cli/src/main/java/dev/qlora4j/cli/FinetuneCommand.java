@@ -8,6 +8,7 @@ import dev.qlora4j.autograd.llama.PeftAdapter;
 import dev.qlora4j.autograd.llama.Trainer;
 import dev.qlora4j.autograd.llama.TrainingCheckpoint;
 import dev.qlora4j.engine.Allocator;
+import dev.qlora4j.engine.DType;
 import dev.qlora4j.engine.Device;
 import dev.qlora4j.engine.Tensor;
 import dev.qlora4j.tokenizer.ChatTemplate;
@@ -44,7 +45,7 @@ final class FinetuneCommand implements Command {
                                         [--clip 1.0] [--save-every 100] [--keep-checkpoints 3] [--resume | --overwrite]
                                         [--seed 0]
                                         [--allow-long-context] [--gradient-checkpointing | --no-gradient-checkpointing]
-                                        [--offload-checkpoints] [--loss-chunk MIB]
+                                        [--offload-checkpoints] [--checkpoint-dtype f32|bf16] [--loss-chunk MIB]
                                         [--base-format nf4|nf4-no-dq|fp4|int8|bf16|f32]
                                         %s
 
@@ -64,7 +65,8 @@ final class FinetuneCommand implements Command {
                 Gradient checkpointing keeps each decoder layer's input only and recomputes the layer in the
                 backward pass: most of the activations' memory saved for about a third more compute, the same
                 gradients bit for bit. On by default for models of hidden size %d and up (about 1B parameters).
-                --offload-checkpoints keeps those layer inputs in host memory under a GPU. --loss-chunk: MiB of
+                --offload-checkpoints keeps those layer inputs in host memory under a GPU; --checkpoint-dtype bf16
+                keeps them in BF16 (half the bytes; each layer recomputed from its rounded input). --loss-chunk: MiB of
                 F32 logits the loss computes at once (default 32). The run ends with its peak memory on --device.
                 Defaults: --epochs 1, warmup 5%% of the steps.
                 %s""".formatted(DeviceOption.SYNOPSIS, CHECKPOINTING_FROM_HIDDEN, DeviceOption.HELP);
@@ -77,7 +79,7 @@ final class FinetuneCommand implements Command {
     public int run(List<String> argList, PrintStream out) throws Exception {
         Args args = Args.parse("finetune", argList, Set.of("--model", "--data", "--out", "--targets", "--rank", "--alpha",
                 "--steps", "--epochs", "--batch", "--seq", "--lr", "--warmup", "--clip", "--save-every", "--keep-checkpoints",
-                "--seed", "--base-format", "--loss-chunk",
+                "--seed", "--base-format", "--loss-chunk", "--checkpoint-dtype",
                 DeviceOption.NAME),
                 Set.of("--resume", "--overwrite", "--rslora", "--allow-long-context", "--gradient-checkpointing",
                         "--no-gradient-checkpointing", "--offload-checkpoints"));
@@ -161,6 +163,7 @@ final class FinetuneCommand implements Command {
                         + "it off)" + (args.has("--offload-checkpoints") ? ", layer inputs kept in host memory" : ""));
             }
             model.setCheckpointOffload(args.has("--offload-checkpoints"));
+            model.setCheckpointType(MemoryCommand.bf16Checkpoints(args, model.gradientCheckpointing()) ? DType.BF16 : DType.F32);
             model.setLossChunkBytes(lossChunk);
             model.to(device);
             model.attachLora(targets, rank, alpha, args.has("--rslora"), seed);

@@ -55,7 +55,7 @@ final class MemoryCommand implements Command {
         return """
                 usage: qlora4j memory [--model NAME|CONFIG.json] [--batch B] [--seq T] [--rank R]
                                       [--targets q_proj,v_proj|all-linear] [--gradient-checkpointing]
-                                      [--offload-checkpoints] [--loss-chunk MIB] %s
+                                      [--offload-checkpoints] [--checkpoint-dtype f32|bf16] [--loss-chunk MIB] %s
 
                 The linear weights' bytes in FP32, FP16, BF16, INT8, NF4 and NF4 + double quant (block 64),
                 counted as the engine stores them — absmax, nested absmax and code maps included — beside
@@ -67,6 +67,7 @@ final class MemoryCommand implements Command {
                 the demo.
                 --gradient-checkpointing: keep each layer's input only and recompute the layer in backward.
                 --offload-checkpoints: keep those inputs in host memory under a GPU (with checkpointing).
+                --checkpoint-dtype bf16: keep them in BF16, half the bytes (recomputation from rounded inputs).
                 --loss-chunk: MiB of F32 logits the loss computes at once (default %d).
                 NAME: demo, 7b, 13b, 70b (Llama 2), llama3.1-8b, llama3.1-70b, llama3.2-1b, llama3.2-3b.
                 Defaults: --model llama3.1-8b --batch 1 --seq 512 --rank 16 --targets q_proj,v_proj
@@ -77,7 +78,7 @@ final class MemoryCommand implements Command {
     @Override
     public int run(List<String> argList, PrintStream out) throws Exception {
         Args args = Args.parse("memory", argList, Set.of("--model", "--batch", "--seq", "--rank", "--targets",
-                "--loss-chunk", DeviceOption.NAME), Set.of("--gradient-checkpointing", "--offload-checkpoints"));
+                "--loss-chunk", "--checkpoint-dtype", DeviceOption.NAME), Set.of("--gradient-checkpointing", "--offload-checkpoints"));
         if (!args.positionals().isEmpty()) {
             throw new UsageException("unexpected argument(s) " + args.positionals());
         }
@@ -93,6 +94,7 @@ final class MemoryCommand implements Command {
         Set<String> targets = Targets.parse(args.get("--targets", "q_proj,v_proj"));
         c.checkLoraRank(targets, rank);
         Device device = DeviceOption.parse(args);
+        TrainingMemory.Options options = options(args);   // refused before anything is printed
 
         out.println("device: " + device);
         out.printf("%s: %,d parameters, %,d of them in the linear layers (the rest: embeddings, norms, head)%n%n",
@@ -127,12 +129,13 @@ final class MemoryCommand implements Command {
             }
         }
 
-        TrainingMemory.Options options = options(args);
         TrainingMemory step = TrainingMemory.of(c, BaseFormat.NF4, targets, rank, batch, seq, options);
         out.println();
         out.printf("one QLoRA training step: NF4 + double quant base, LoRA r = %d on %s, AdamW, batch %d x %d tokens%s%s%n",
                 rank, String.join(",", Targets.ordered(targets)), batch, seq,
-                options.checkpointing() ? ", gradient checkpointing" : "", options.offload() ? " (offloaded)" : "");
+                options.checkpointing() ? ", gradient checkpointing" : "",
+                options.offload() || options.bf16Inputs() ? " (inputs" + (options.bf16Inputs() ? " in BF16" : "")
+                        + (options.offload() ? " offloaded" : "") + ")" : "");
         line(out, "frozen weights", step.weights(), "");
         line(out, "adapters (F32)", step.adapters(), String.format("(%,d parameters)", step.adapters() / 4));
         line(out, "adapter gradients (F32)", step.gradients(), "");
@@ -161,6 +164,21 @@ final class MemoryCommand implements Command {
         out.printf("  %-36s %12s%s%n", part, Bytes.format(bytes), note.isEmpty() ? "" : "  " + note);
     }
 
+    /**
+     * Whether {@code --checkpoint-dtype} asks for BF16 layer inputs (F32 by default), refusing other
+     * dtypes and the flag without checkpointing. Shared with finetune.
+     */
+    static boolean bf16Checkpoints(Args args, boolean checkpointing) throws UsageException {
+        String type = args.get("--checkpoint-dtype", "f32");
+        if (!type.equals("f32") && !type.equals("bf16")) {
+            throw new UsageException("--checkpoint-dtype " + type + ": expected f32 or bf16");
+        }
+        if (type.equals("bf16") && !checkpointing) {
+            throw new UsageException("--checkpoint-dtype bf16: there are no checkpointed layer inputs without --gradient-checkpointing");
+        }
+        return type.equals("bf16");
+    }
+
     /** The step's options from the command line, refusing offloading without checkpointing. */
     static TrainingMemory.Options options(Args args) throws UsageException {
         boolean checkpointing = args.has("--gradient-checkpointing");
@@ -168,7 +186,8 @@ final class MemoryCommand implements Command {
             throw new UsageException("--offload-checkpoints: there is nothing to offload without --gradient-checkpointing");
         }
         long chunk = (long) args.getInt("--loss-chunk", (int) (LlamaModel.LOSS_CHUNK_BYTES >> 20), 1) << 20;
-        return new TrainingMemory.Options(checkpointing, args.has("--offload-checkpoints"), chunk);
+        return new TrainingMemory.Options(checkpointing, args.has("--offload-checkpoints"), bf16Checkpoints(args, checkpointing),
+                chunk);
     }
 
     /**
@@ -196,6 +215,7 @@ final class MemoryCommand implements Command {
                 m.attachLora(targets, rank, 2f * rank, false, 2);
                 m.setGradientCheckpointing(options.checkpointing());
                 m.setCheckpointOffload(options.offload());
+                m.setCheckpointType(options.bf16Inputs() ? DType.BF16 : DType.F32);
                 m.setLossChunkBytes(options.lossChunkBytes());
                 trainer.step(x, y);   // the first step creates the optimizer's moments
                 alloc.resetPeak();

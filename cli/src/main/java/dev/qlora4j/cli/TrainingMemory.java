@@ -56,8 +56,11 @@ import java.util.Collection;
 record TrainingMemory(long weights, long hostWeights, long adapters, long gradients, long optimizer, long activations,
                       long hostActivations, long recomputed, long inFlight, long lossWorkspace, long devicePeak,
                       long cpuPeak) {
-    /** How the step is run: checkpointing, offloading its layer inputs, and the loss's chunk of logits. */
-    record Options(boolean checkpointing, boolean offload, long lossChunkBytes) {
+    /**
+     * How the step is run: checkpointing, its layer inputs offloaded and kept in BF16, and the loss's
+     * chunk of logits.
+     */
+    record Options(boolean checkpointing, boolean offload, boolean bf16Inputs, long lossChunkBytes) {
     }
 
     /** Elements of a 4-bit weight the CUDA backend decodes to BF16 at a time (nf4's CudaQuantizedMatmul). */
@@ -91,12 +94,15 @@ record TrainingMemory(long weights, long hostWeights, long adapters, long gradie
         long tokens = (long) batch * seq;
         long layer = layerBytes(c, targets.size(), rank, batch, seq);
         long input = blocks(1, 4 * tokens * d);   // one layer's input, or any [B·T, d] F32 tensor
+        long keptInput = o.bf16Inputs() ? blocks(1, 2 * tokens * d) : input;   // a checkpointed layer's input as kept
         // Besides the layers' own: the embedding's output and the final norm's (checkpointed, the
         // embedding's output is the first layer's input and the chain's output is kept instead).
         long outside = 2 * input;
         boolean offload = o.checkpointing() && o.offload();
         // Offloaded, even the first layer's input (the embedding's output) leaves the device.
-        long kept = o.checkpointing() ? (offload ? 0 : c.layers()) * input + outside : layer * c.layers() + outside;
+        long kept = o.checkpointing() ? (offload ? 0 : c.layers()) * keptInput + outside : layer * c.layers() + outside;
+        // Kept as copies (offloaded or BF16), a layer's input comes back as an F32 tensor of its own.
+        long restored = o.checkpointing() && (offload || o.bf16Inputs()) ? input : 0;
         long chunkRows = Math.max(1, Math.min(tokens, o.lossChunkBytes() / (4L * c.vocabSize())));
         long loss = blocks(2, 4 * chunkRows * c.vocabSize()) + input + blocks(1, 4 * chunkRows * d);
         // cuBLAS multiplies a BF16 head with BF16 operands: dlogits is cast to BF16 for dh = dlogits·W.
@@ -110,10 +116,9 @@ record TrainingMemory(long weights, long hostWeights, long adapters, long gradie
         if (o.checkpointing() && !offload) {
             // Kept inputs are released as their layer is done, so layer l peaks with l + 1 of them:
             // linear in l, its largest at the first layer or the last.
-            atLayer = Math.max(c.layers() * input + down, input + (c.layers() - 1) * perLayer + down) + outside;
+            atLayer = Math.max(c.layers() * keptInput + down, keptInput + (c.layers() - 1) * perLayer + down) + outside + restored;
         } else {
-            // Offloaded, a layer's input is copied back for its recomputation: one more on the device.
-            atLayer = kept + (offload ? input : 0) + (c.layers() - 1) * perLayer + down;
+            atLayer = kept + restored + (c.layers() - 1) * perLayer + down;
         }
         // A recomputed layer's backward releases each output once its op's backward has run. Three moments
         // of a layer's backward compete for its peak; at each, the residual stream's gradient is in flight
@@ -138,9 +143,9 @@ record TrainingMemory(long weights, long hostWeights, long adapters, long gradie
         long gpuLayers = atLayer + Math.max(swiglu, Math.max(up, beforeDown));
         long peak = held + Math.max(kept + gpuLoss, gpuLayers);
         // On the CPU host and device are one memory: offloading keeps the inputs where they are.
-        long cpuPeak = offload ? of(c, format, targets, rank, batch, seq, new Options(true, false, o.lossChunkBytes())).cpuPeak
+        long cpuPeak = offload ? of(c, format, targets, rank, batch, seq, new Options(true, false, o.bf16Inputs(), o.lossChunkBytes())).cpuPeak
                 : held + Math.max(kept + loss, inLayers) + embedding;
-        return new TrainingMemory(linear + dense, embedding, lora, lora, 2 * lora, kept, offload ? c.layers() * input : 0,
+        return new TrainingMemory(linear + dense, embedding, lora, lora, 2 * lora, kept, offload ? c.layers() * keptInput : 0,
                 o.checkpointing() ? layer : 0, inFlight, gpuLoss, peak, cpuPeak);
     }
 

@@ -89,6 +89,13 @@ class FinetuneCommandTest {
         CommandRun offloadAlone = CommandRun.of(with(with(plain, "--no-gradient-checkpointing"), "--offload-checkpoints"));
         assertEquals(2, offloadAlone.status());
         assertTrue(offloadAlone.err().contains("--offload-checkpoints: there is nothing to offload"), offloadAlone.err());
+        // BF16 layer inputs: a run that recomputes from rounded inputs, and is refused without checkpointing.
+        String[] bf16 = with(checkpointed, "--checkpoint-dtype", "bf16", "--overwrite");
+        CommandRun rounded = CommandRun.of(bf16);
+        assertEquals(0, rounded.status(), rounded.err());
+        CommandRun bf16Alone = CommandRun.of(with(plain, "--checkpoint-dtype", "bf16", "--overwrite"));
+        assertEquals(2, bf16Alone.status());
+        assertTrue(bf16Alone.err().contains("--checkpoint-dtype bf16: there are no checkpointed layer inputs"), bf16Alone.err());
         CommandRun noChunk = CommandRun.of(with(plain, "--loss-chunk", "0"));
         assertEquals(2, noChunk.status());
         assertTrue(noChunk.err().contains("--loss-chunk 0: expected at least 1"), noChunk.err());

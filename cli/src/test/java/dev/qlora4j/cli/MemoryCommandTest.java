@@ -80,6 +80,12 @@ class MemoryCommandTest {
         CommandRun chunk = CommandRun.of("memory", "--model", "7b", "--loss-chunk", "0");
         assertEquals(2, chunk.status());
         assertTrue(chunk.err().contains("--loss-chunk"), chunk.err());
+        CommandRun dtype = CommandRun.of("memory", "--model", "7b", "--gradient-checkpointing", "--checkpoint-dtype", "fp8");
+        assertEquals(2, dtype.status());
+        assertTrue(dtype.err().contains("--checkpoint-dtype fp8: expected f32 or bf16") && dtype.out().isEmpty(), dtype.err());
+        CommandRun bf16 = CommandRun.of("memory", "--model", "7b", "--checkpoint-dtype", "bf16");
+        assertEquals(2, bf16.status());
+        assertTrue(bf16.err().contains("without --gradient-checkpointing"), bf16.err());
         // Llama 2 7B was trained on 4,096 positions.
         CommandRun seq = CommandRun.of("memory", "--model", "7b", "--seq", "4097");
         assertEquals(2, seq.status());

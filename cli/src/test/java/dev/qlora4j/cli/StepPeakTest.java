@@ -28,7 +28,12 @@ abstract class StepPeakTest {
     static final Set<String> ALL = Set.copyOf(LlamaModel.LINEAR_MODULES);
 
     static TrainingMemory.Options options(boolean checkpointing, boolean offload) {
-        return new TrainingMemory.Options(checkpointing, offload, LlamaModel.LOSS_CHUNK_BYTES);
+        return new TrainingMemory.Options(checkpointing, offload, false, LlamaModel.LOSS_CHUNK_BYTES);
+    }
+
+    /** Checkpointed, the layer inputs kept in BF16 (offloaded or not). */
+    static TrainingMemory.Options bf16Inputs(boolean offload) {
+        return new TrainingMemory.Options(true, offload, true, LlamaModel.LOSS_CHUNK_BYTES);
     }
 
     /** A Llama of the given widths (head_dim = hidden / heads), 2 layers, plain RoPE. */
@@ -42,6 +47,10 @@ abstract class StepPeakTest {
                 new Shape("demo 1 x 512, q,v, checkpointed", DemoModel.CONFIG, QV, 8, 1, 512, options(true, false)),
                 new Shape("512 wide 2 x 128, all, checkpoints offloaded", twoLayers(512, 8, 2, 1792, 16000), ALL, 8, 2, 128,
                         options(true, true)),
+                new Shape("512 wide 2 x 128, all, checkpoints in BF16", twoLayers(512, 8, 2, 1792, 16000), ALL, 8, 2, 128,
+                        bf16Inputs(false)),
+                new Shape("512 wide 2 x 128, all, checkpoints in BF16 offloaded", twoLayers(512, 8, 2, 1792, 16000), ALL, 8, 2, 128,
+                        bf16Inputs(true)),
                 new Shape("512 wide 1 x 256, all, checkpointed", twoLayers(512, 8, 2, 1792, 16000), ALL, 8, 1, 256,
                         options(true, false)),
                 new Shape("256 wide, vocab 32000, 2 x 128, all", twoLayers(256, 4, 4, 512, 32000), ALL, 8, 2, 128,

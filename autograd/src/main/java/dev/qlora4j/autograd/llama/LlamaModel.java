@@ -47,6 +47,7 @@ public final class LlamaModel implements AutoCloseable {
     private boolean longerContextAllowed;
     private boolean gradientCheckpointing;
     private boolean offloadCheckpoints;
+    private DType checkpointType = DType.F32;
     private long lossChunkBytes = LOSS_CHUNK_BYTES;
 
     private LlamaModel(LlamaConfig config) {
@@ -496,9 +497,10 @@ public final class LlamaModel implements AutoCloseable {
             Device keepOn = offloadCheckpoints ? Device.CPU : x.value().device();
             Var embedded = x;
             x = F.checkpoint(x, config.layers(), (l, in) -> decoderLayer(l, in, seeds.get(l), b, t), trainableParameters(),
-                    keepOn);
-            if (!keepOn.equals(embedded.value().device()) && !embedded.requiresGrad()) {
-                embedded.value().close();   // the chain keeps its own copy in host memory; nothing else reads it
+                    keepOn, checkpointType);
+            boolean copied = !keepOn.equals(embedded.value().device()) || checkpointType != DType.F32;
+            if (copied && !embedded.requiresGrad()) {
+                embedded.value().close();   // the chain keeps its own copy; nothing else reads it
             }
         } else {
             for (int l = 0; l < config.layers(); l++) {
@@ -568,6 +570,21 @@ public final class LlamaModel implements AutoCloseable {
      */
     public void setCheckpointOffload(boolean on) {
         this.offloadCheckpoints = on;
+    }
+
+    /**
+     * With gradient checkpointing, the dtype the layers' inputs are kept in: F32 (the default; the
+     * gradients are the plain step's bit for bit) or BF16 — half their memory, the forward unchanged,
+     * and each layer recomputed from its input rounded to BF16, as a BF16 compute path keeps its
+     * hidden states.
+     *
+     * @throws IllegalArgumentException for any other dtype
+     */
+    public void setCheckpointType(DType type) {
+        if (type != DType.F32 && type != DType.BF16) {
+            throw new IllegalArgumentException("checkpointed layer inputs as " + type + ": expected F32 or BF16");
+        }
+        this.checkpointType = type;
     }
 
     /** Whether {@link #setGradientCheckpointing} is on. */
